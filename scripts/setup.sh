@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One-step, idempotent set-up of a fresh Debian machine with Python 3.11:
+#   system  the Debian package that ships Fashion-MNIST (needs root or sudo)
+#   venv    .venv with the pinned packages (requirements.txt + constraints.txt) and vsc_lib
+#   data    data/ filled from the offline sources and verified by md5
+# With no argument it does all three. A second run only checks and prints what it skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.installed
+
+say() { printf '[setup] %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else say "need root for: $*"; return 1
+  fi
+}
+
+system() {
+  if [ -d /usr/share/datasets/fashion-mnist ]; then
+    say "system: dataset-fashion-mnist already installed"
+    return
+  fi
+  say "system: installing the Debian package dataset-fashion-mnist"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+}
+
+venv() {
+  local want
+  want=$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+  if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/python" ]; then
+    say "venv: $VENV is up to date with requirements.txt and constraints.txt"
+    return
+  fi
+  say "venv: creating $VENV with the pinned packages (about 90 s, 5.5 GB for torch)"
+  "$PYTHON" -c 'import sys; assert sys.version_info[:2] >= (3, 11), "Python 3.11 or newer is needed"'
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  # pip's notes about this machine's empty local index folders are noise: filter them out
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r requirements.txt -c constraints.txt 2> >(grep -v 'is ignored: it is neither' >&2)
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-deps --no-build-isolation -e . 2> >(grep -v 'is ignored: it is neither' >&2)
+  "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+  echo "$want" > "$STAMP"
+  say "venv: ready ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
+}
+
+data() {
+  say "data: preparing MNIST and Fashion-MNIST in data/"
+  "$VENV/bin/python" -m vsc_lib.data prepare | sed 's/^/[setup]   /'
+}
+
+case "${1:-all}" in
+  system) system ;;
+  venv) venv ;;
+  data) data ;;
+  all) system; venv; data ;;
+  *) echo "usage: $0 [system|venv|data|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,88 @@
+"""Configs: range checks with clear messages, a stable hash that sees every field."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, config_hash, run_name
+
+# a different valid value for every field of every part
+CHANGES = {
+    "data": {"dataset": "fashion_mnist", "num_train": 100, "num_test": 50, "subset_mode": "random", "subset_seed": 1},
+    "model": {"kind": "vae", "body": "conv", "latent_dim": 7, "hidden_dim": 99, "beta": 2.0, "alpha": 0.5,
+              "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0},
+    "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
+              "lr_decay_epoch": 1, "seed": 9},
+}
+
+
+def test_every_field_is_covered_by_this_test():
+    for part, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        assert {f.name for f in dataclasses.fields(cls)} == set(CHANGES[part])
+
+
+@pytest.mark.parametrize(("part", "field"), [(p, f) for p, fields in CHANGES.items() for f in fields])
+def test_hash_changes_with_every_field(part, field):
+    base = RunConfig(train=TrainConfig(num_epochs=5))
+    update = {field: CHANGES[part][field]}
+    if part == "model" and field.startswith("warmup"):
+        update["kind"] = "vsc"
+    if part == "train" and field == "lr_schedule":
+        update["lr_decay_epoch"] = 2
+    changed = base.replace(**{part: update})
+    assert config_hash(changed) != config_hash(base)
+    assert run_name(changed) != run_name(base)
+
+
+def test_hash_is_stable_across_processes_and_key_order():
+    config = RunConfig(DataConfig("fashion_mnist", num_train=1000), ModelConfig(alpha=0.2), TrainConfig(seed=4))
+    code = (
+        "import json,sys; from vsc_lib.config import *; "
+        "print(config_hash(RunConfig.from_dict(json.loads(sys.argv[1]))))"
+    )
+    reversed_json = json.dumps({k: dict(reversed(list(v.items()))) for k, v in reversed(list(config.to_dict().items()))})
+    out = subprocess.run([sys.executable, "-c", code, reversed_json], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == config_hash(config)
+
+
+def test_int_and_float_spellings_hash_the_same():
+    assert config_hash(RunConfig(model=ModelConfig(c_start=50))) == config_hash(RunConfig(model=ModelConfig(c_start=50.0)))
+
+
+def test_round_trip_through_json():
+    config = RunConfig(DataConfig(num_train=10), ModelConfig(kind="vae", beta=4.0), TrainConfig(lr=0.01))
+    assert RunConfig.from_dict(json.loads(config.to_json())) == config
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ModelConfig(alpha=0.0), r"alpha=0.0 is out of range: it must lie in \(0.0, 1.0\)"),
+        (lambda: ModelConfig(alpha=1.2), "alpha=1.2 is out of range"),
+        (lambda: ModelConfig(latent_dim=0), "latent_dim=0 is out of range"),
+        (lambda: ModelConfig(latent_dim=2.5), "latent_dim must be an int"),
+        (lambda: ModelConfig(beta=-1.0), "beta=-1.0 is out of range"),
+        (lambda: ModelConfig(c_start=float("nan")), "c_start must be a finite number"),
+        (lambda: ModelConfig(body="resnet"), "body='resnet' is not one of 'mlp', 'conv'"),
+        (lambda: ModelConfig(kind="vae", warmup_epochs=2.0), "warm-up is a VSC option"),
+        (lambda: DataConfig(dataset="cifar10"), "dataset='cifar10' is not one of 'mnist', 'fashion_mnist'"),
+        (lambda: DataConfig(num_train=0), "num_train=0 is out of range"),
+        (lambda: TrainConfig(lr=0.0), "lr=0.0 is out of range"),
+        (lambda: TrainConfig(batch_size=0), "batch_size=0 is out of range"),
+        (lambda: TrainConfig(lr_schedule="step", lr_decay_epoch=0), "needs 0 < lr_decay_epoch < num_epochs"),
+        (lambda: RunConfig.from_dict({"model": {"latent_dims": 3}}), r"unknown model config keys \['latent_dims'\]"),
+    ],
+)
+def test_out_of_range_values_are_clear_errors(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_configs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ModelConfig().alpha = 0.5

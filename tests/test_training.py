@@ -1,0 +1,144 @@
+"""Training, schedules, the run cache and resumption (on tiny synthetic data)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import torch
+
+from vsc_lib import training
+from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+from vsc_lib.training import CorruptRunError, c_at, lam_at, load_run, train, train_or_load
+
+from .conftest import synthetic_split
+
+
+def test_c_is_annealed_per_iteration_from_start_to_end():
+    config = RunConfig(model=ModelConfig(c_start=50.0, c_end=200.0))
+    values = [c_at(config, i, 101) for i in range(101)]
+    assert values[0] == 50.0 and values[-1] == 200.0
+    assert all(b > a for a, b in zip(values, values[1:]))
+
+
+def test_warmup_holds_lambda_at_zero_then_ramps_to_exactly_one():
+    config = RunConfig(model=ModelConfig(warmup_epochs=1.0, warmup_ramp_epochs=2.0))
+    lams = [lam_at(config, i, 10) for i in range(40)]
+    assert lams[:10] == [0.0] * 10
+    assert 0 < lams[10] < lams[20] < 1
+    assert lams[29] == 1.0 and lams[-1] == 1.0
+    assert lam_at(RunConfig(), 0, 10) == 1.0  # no warm-up: the learned slab from the start
+
+
+def test_history_has_every_loss_term_and_vsc_diagnostics(synthetic_data, tiny_config):
+    run = train(tiny_config, progress=False)
+    assert [row["epoch"] for row in run.history] == [0, 1]
+    row = run.history[-1]
+    for split in ("train", "test"):
+        for term in ("total", "recon", "kl", "neg_elbo", "kl_slab", "kl_spike",
+                     "mean_pi", "dims_pi_gt_half", "active_expected", "active_hard"):
+            assert f"{split}_{term}" in row
+    assert row["c"] == pytest.approx(200.0) and row["lam"] == 1.0
+
+
+def test_same_seed_gives_identical_history(synthetic_data, tiny_config):
+    first = train(tiny_config, progress=False).history
+    second = train(tiny_config, progress=False).history
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(first) == strip(second)
+    other = train(tiny_config.replace(train={"seed": 4}), progress=False).history
+    assert strip(other) != strip(first)
+
+
+@pytest.mark.slow
+def test_tiny_overfit_of_one_batch():
+    """A VAE (and an AE) drive the reconstruction of 32 fixed images far below its start."""
+    data = synthetic_split(32, 0, "train")
+    for kind in ("ae", "vae", "vsc"):
+        config = RunConfig(DataConfig(num_train=32, num_test=32), ModelConfig(kind=kind, latent_dim=16, hidden_dim=128, alpha=0.5),
+                           TrainConfig(num_epochs=150, batch_size=32, lr=3e-3))
+        run = train(config, data=(data, data), progress=False)
+        first, last = run.history[0]["train_recon"], run.history[-1]["train_recon"]
+        assert last < 0.6 * first, (kind, first, last)
+
+
+def test_cache_hit_loads_without_training_or_data(synthetic_data, tiny_config, tmp_path, monkeypatch):
+    first = train_or_load(tiny_config, cache=tmp_path, progress=False)
+    assert not first.from_cache and len(synthetic_data) == 1
+    folder = tmp_path / run_name(tiny_config)
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "history.csv", "meta.json", "model.pt"]
+    assert not (tmp_path / f"{folder.name}.partial").exists()
+
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained on a cache hit"))
+    second = train_or_load(tiny_config, cache=tmp_path)
+    assert second.from_cache and len(synthetic_data) == 1
+    assert second.history == first.history
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(value, second.model.state_dict()[key])
+    assert float(second.model.c) == pytest.approx(200.0)
+
+
+def test_half_written_runs_are_never_loaded(synthetic_data, tiny_config, tmp_path, monkeypatch):
+    # a crash while saving leaves nothing under the final name and no temporary folder
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training.os, "rename", crash)
+        with pytest.raises(OSError, match="disk full"):
+            train_or_load(tiny_config, cache=tmp_path, progress=False)
+    assert not (tmp_path / run_name(tiny_config)).exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp-")]
+    # the next call does not mistake the leftovers for a run: it finishes training and saves
+    run = train_or_load(tiny_config, cache=tmp_path, progress=False)
+    assert not run.from_cache and (tmp_path / run_name(tiny_config) / "model.pt").is_file()
+
+
+def test_corrupted_runs_are_refused_with_a_clear_message(synthetic_data, tiny_config, tmp_path):
+    run = train_or_load(tiny_config, cache=tmp_path, progress=False)
+    model_file = run.path / "model.pt"
+    payload = bytearray(model_file.read_bytes())
+    payload[len(payload) // 2] ^= 0xFF
+    model_file.write_bytes(bytes(payload))
+    with pytest.raises(CorruptRunError, match=r"checksum.*mv .*\.bad"):
+        train_or_load(tiny_config, cache=tmp_path)
+    assert model_file.exists()  # nothing deleted
+
+    (run.path / "config.json").write_text(json.dumps({"data": {}}))
+    with pytest.raises(CorruptRunError, match="does not match"):
+        load_run(tiny_config, tmp_path)
+    os.remove(run.path / "meta.json")
+    with pytest.raises(CorruptRunError, match="meta.json"):
+        load_run(tiny_config, tmp_path)
+
+
+def test_retrain_keeps_the_previous_run(synthetic_data, tiny_config, tmp_path):
+    train_or_load(tiny_config, cache=tmp_path, progress=False)
+    train_or_load(tiny_config, cache=tmp_path, progress=False, retrain=True)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names[0] == run_name(tiny_config)
+    assert names[1].startswith(run_name(tiny_config) + ".replaced-")
+
+
+def test_interrupted_training_resumes_to_the_same_result(synthetic_data, tiny_config, tmp_path):
+    config = tiny_config.replace(train={"num_epochs": 3})
+    reference = train(config, progress=False)
+
+    def interrupt(epoch, row):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    checkpoint_dir = tmp_path / "partial"
+    with pytest.raises(KeyboardInterrupt):
+        train(config, progress=False, checkpoint_dir=checkpoint_dir, on_epoch_end=interrupt)
+    resumed = train(config, progress=False, checkpoint_dir=checkpoint_dir)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "seconds"} for r in rows]  # noqa: E731
+    assert strip(resumed.history) == strip(reference.history)
+    for key, value in reference.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key])
+
+
+def test_train_or_load_rejects_a_non_config():
+    with pytest.raises(TypeError, match="RunConfig"):
+        train_or_load({"model": "vsc"})

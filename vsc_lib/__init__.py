@@ -1,0 +1,1 @@
+"""vsc_lib: autoencoders, VAEs and Variational Sparse Coding for the VSC book."""

@@ -1,0 +1,246 @@
+"""Frozen, validated experiment configurations and their content hash.
+
+A trained run is identified by *everything* that can change its result: the data it saw, the
+model it built and how it was trained. The three parts are frozen dataclasses; ``RunConfig``
+bundles them and its :func:`config_hash` names the run's cache folder. Settings that do not
+change results (device, progress bars) are deliberately *not* part of a configuration.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Bumped whenever a change to the library would make old cached runs wrong to reuse.
+CACHE_VERSION = 1
+
+DATASETS = ("mnist", "fashion_mnist")
+MODEL_KINDS = ("ae", "vae", "vsc")
+BODIES = ("mlp", "conv")
+SUBSET_MODES = ("first", "random")
+LR_SCHEDULES = ("constant", "step")
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    _check(
+        value in choices,
+        f"{name}={value!r} is not one of {', '.join(map(repr, choices))}; pick one of those.",
+    )
+
+
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> None:
+    _check(
+        isinstance(value, int) and not isinstance(value, bool),
+        f"{name} must be an int, got {type(value).__name__} {value!r}.",
+    )
+    upper = "" if high is None else f" and <= {high}"
+    _check(
+        value >= low and (high is None or value <= high),
+        f"{name}={value} is out of range: it must be >= {low}{upper}.",
+    )
+
+
+def _as_float(obj: Any, *names: str) -> None:
+    """Store ints given for float fields as floats, so 50 and 50.0 hash the same."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            object.__setattr__(obj, name, float(value))
+
+
+def _check_float(name: str, value: Any, low: float, high: float, *, open_low=False, open_high=False):
+    _check(
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+        f"{name} must be a finite number, got {value!r}.",
+    )
+    ok_low = value > low if open_low else value >= low
+    ok_high = value < high if open_high else value <= high
+    lo = "(" if open_low else "["
+    hi = ")" if open_high else "]"
+    _check(ok_low and ok_high, f"{name}={value} is out of range: it must lie in {lo}{low}, {high}{hi}.")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which examples a run trains and is evaluated on.
+
+    Attributes:
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        num_train: use only this many training images (``None``: all 60,000).
+        num_test: use only this many test images for the per-epoch test curve (``None``: all).
+        subset_mode: ``"first"`` takes the first N images, ``"random"`` a seeded random N.
+        subset_seed: seed of the random subset.
+    """
+
+    dataset: str = "mnist"
+    num_train: int | None = None
+    num_test: int | None = None
+    subset_mode: str = "first"
+    subset_seed: int = 0
+
+    def __post_init__(self):
+        _check_choice("dataset", self.dataset, DATASETS)
+        for name in ("num_train", "num_test"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_int(name, value, 1)
+        _check_choice("subset_mode", self.subset_mode, SUBSET_MODES)
+        _check_int("subset_seed", self.subset_seed, 0)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The network and the latent model.
+
+    Attributes:
+        kind: ``"ae"`` (deterministic), ``"vae"`` (Gaussian latent, ``beta`` weights the KL;
+            beta = 1 is the VAE, other values the beta-VAE) or ``"vsc"`` (spike-and-slab latent
+            with the fixed prior of the ICLR submission).
+        body: ``"mlp"`` (one hidden layer of ``hidden_dim`` units, as in the VSC paper) or
+            ``"conv"`` (the course report's three convolutions and a mirrored decoder).
+        latent_dim: J, the number of latent dimensions.
+        hidden_dim: width of the MLP's hidden layer (ignored by the conv body but still hashed).
+        beta: weight of the KL term in the training objective (VAE and VSC). Reported ELBOs
+            always use weight 1.
+        alpha: prior probability that a latent dimension is on (VSC).
+        c_start, c_end: sharpness of the spike relaxation sigmoid(c (eta + pi - 1)), annealed
+            linearly per iteration from ``c_start`` to ``c_end`` over the whole training.
+        warmup_epochs: epochs of spike warm-up at lambda = 0 (slab fixed to N(0, 1)), VSC only.
+        warmup_ramp_epochs: epochs over which lambda then rises linearly to 1.
+    """
+
+    kind: str = "vsc"
+    body: str = "mlp"
+    latent_dim: int = 200
+    hidden_dim: int = 400
+    beta: float = 1.0
+    alpha: float = 0.01
+    c_start: float = 50.0
+    c_end: float = 200.0
+    warmup_epochs: float = 0.0
+    warmup_ramp_epochs: float = 0.0
+
+    def __post_init__(self):
+        _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs")
+        _check_choice("kind", self.kind, MODEL_KINDS)
+        _check_choice("body", self.body, BODIES)
+        _check_int("latent_dim", self.latent_dim, 1, 10_000)
+        _check_int("hidden_dim", self.hidden_dim, 1, 100_000)
+        _check_float("beta", self.beta, 0.0, 1e4, open_low=True)
+        _check_float("alpha", self.alpha, 0.0, 1.0, open_low=True, open_high=True)
+        _check_float("c_start", self.c_start, 0.0, 1e5, open_low=True)
+        _check_float("c_end", self.c_end, 0.0, 1e5, open_low=True)
+        _check_float("warmup_epochs", self.warmup_epochs, 0.0, 1e4)
+        _check_float("warmup_ramp_epochs", self.warmup_ramp_epochs, 0.0, 1e4)
+        _check(
+            self.kind == "vsc" or (self.warmup_epochs == 0 and self.warmup_ramp_epochs == 0),
+            f"warm-up is a VSC option, but kind={self.kind!r}; set warmup_epochs and "
+            "warmup_ramp_epochs to 0 or use kind='vsc'.",
+        )
+
+    @property
+    def uses_warmup(self) -> bool:
+        return self.warmup_epochs > 0 or self.warmup_ramp_epochs > 0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Attributes:
+        num_epochs: passes over the training set.
+        batch_size: examples per Adam step.
+        lr: Adam learning rate.
+        lr_schedule: ``"constant"`` or ``"step"`` (multiply by ``lr_decay`` once, at epoch
+            ``lr_decay_epoch``, by changing the optimiser's learning rate in place).
+        lr_decay: factor of the step schedule.
+        lr_decay_epoch: epoch (0-based) from which the decayed rate is used.
+        seed: seeds the initialisation, the minibatch order and the sampling noise.
+    """
+
+    num_epochs: int = 30
+    batch_size: int = 128
+    lr: float = 1e-3
+    lr_schedule: str = "constant"
+    lr_decay: float = 0.1
+    lr_decay_epoch: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        _as_float(self, "lr", "lr_decay")
+        _check_int("num_epochs", self.num_epochs, 1, 100_000)
+        _check_int("batch_size", self.batch_size, 1, 1_000_000)
+        _check_float("lr", self.lr, 0.0, 1.0, open_low=True)
+        _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _check_float("lr_decay", self.lr_decay, 0.0, 1.0, open_low=True)
+        _check_int("lr_decay_epoch", self.lr_decay_epoch, 0)
+        _check_int("seed", self.seed, 0)
+        _check(
+            self.lr_schedule == "constant" or 0 < self.lr_decay_epoch < self.num_epochs,
+            f"lr_schedule='step' needs 0 < lr_decay_epoch < num_epochs, got "
+            f"lr_decay_epoch={self.lr_decay_epoch}, num_epochs={self.num_epochs}.",
+        )
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines a trained run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self):
+        for name, cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+            _check(
+                isinstance(getattr(self, name), cls),
+                f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}.",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild a config from :meth:`to_dict` output; unknown keys are an error."""
+        parts = {}
+        for name, part_cls in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+            values = dict(data.get(name, {}))
+            known = {f.name for f in dataclasses.fields(part_cls)}
+            unknown = set(values) - known
+            _check(not unknown, f"unknown {name} config keys {sorted(unknown)}; known: {sorted(known)}.")
+            parts[name] = part_cls(**values)
+        return cls(**parts)
+
+    def to_json(self) -> str:
+        """Canonical JSON: sorted keys, no spaces, floats written the same on every machine."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+
+    def replace(self, **parts) -> RunConfig:
+        """Copy with some of ``data``, ``model``, ``train`` swapped or updated by a dict."""
+        updated = {}
+        for name, value in parts.items():
+            current = getattr(self, name)
+            updated[name] = dataclasses.replace(current, **value) if isinstance(value, dict) else value
+        return dataclasses.replace(self, **updated)
+
+
+def config_hash(config: RunConfig, length: int = 12) -> str:
+    """Stable content hash of a run configuration (and the cache version)."""
+    payload = f"v{CACHE_VERSION}:{config.to_json()}".encode()
+    return hashlib.sha256(payload).hexdigest()[:length]
+
+
+def run_name(config: RunConfig) -> str:
+    """Human-readable cache folder name, e.g. ``mnist-vsc-mlp-j200-3f9c2a1b7d4e``."""
+    m = config.model
+    return f"{config.data.dataset}-{m.kind}-{m.body}-j{m.latent_dim}-{config_hash(config)}"

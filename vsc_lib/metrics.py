@@ -1,0 +1,241 @@
+"""Evaluation: loss terms on a data set, spike statistics, codes and a linear probe.
+
+Everything that does not need a model is a pure function of arrays (so it can be tested on
+oracle inputs); the functions that do need one run it in eval mode without gradients and put
+it back in the mode it was in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .models import LatentModel, ModelOutput
+
+
+@contextmanager
+def _eval_mode(model: LatentModel) -> Iterator[LatentModel]:
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield model
+    finally:
+        model.train(was_training)
+
+
+class LossAccumulator:
+    """Running example-weighted means of the loss terms and the spike diagnostics.
+
+    Sums stay tensors (no per-batch ``.item()``), and are turned into floats once by :meth:`means`.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.sums: dict[str, Tensor] = {}
+        self.pi_per_dim: Tensor | None = None
+        self.hard_active: Tensor | None = None
+
+    def add(self, output: ModelOutput) -> None:
+        loss = output.loss
+        n = loss.neg_elbo.shape[0]
+        terms = {"total": loss.total, "recon": loss.recon, "kl": loss.kl, "neg_elbo": loss.neg_elbo.mean(), **loss.parts}
+        for name, value in terms.items():
+            value = value.detach() * n
+            self.sums[name] = value if name not in self.sums else self.sums[name] + value
+        pi = output.posterior.spike_prob
+        if pi is not None:
+            pi = pi.detach()
+            per_dim, hard = pi.sum(0), (pi > 0.5).sum()
+            self.pi_per_dim = per_dim if self.pi_per_dim is None else self.pi_per_dim + per_dim
+            self.hard_active = hard if self.hard_active is None else self.hard_active + hard
+        self.count += n
+
+    def means(self) -> dict[str, float]:
+        """Per-example means; for VSC also the collapse diagnostics:
+
+        ``mean_pi`` (mean spike probability), ``dims_pi_gt_half`` (dimensions whose mean pi
+        over the examples exceeds 0.5), ``active_expected`` (mean of sum_j pi_j per example)
+        and ``active_hard`` (mean number of dimensions with pi_j > 0.5 per example).
+        """
+        out = {name: float(value) / self.count for name, value in self.sums.items()}
+        if self.pi_per_dim is not None:
+            mean_pi_dim = self.pi_per_dim / self.count
+            out["mean_pi"] = float(mean_pi_dim.mean())
+            out["dims_pi_gt_half"] = float((mean_pi_dim > 0.5).sum())
+            out["active_expected"] = float(mean_pi_dim.sum())
+            out["active_hard"] = float(self.hard_active) / self.count
+        return out
+
+
+def evaluate(model: LatentModel, x: Tensor, batch_size: int = 1000, num_samples: int = 1) -> dict[str, float]:
+    """Mean loss terms over ``x`` in eval mode (VSC: hard spike, stored lambda).
+
+    The KL terms are closed-form; the reconstruction term is a Monte Carlo estimate with
+    ``num_samples`` latent draws per example, so ``neg_elbo`` is an unbiased estimate of the
+    negative ELBO in nats per example.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples={num_samples} must be >= 1.")
+    accumulator = LossAccumulator()
+    with _eval_mode(model):
+        for _ in range(num_samples):
+            for batch in x.split(batch_size):
+                accumulator.add(model(batch.to(model.device)))
+    return accumulator.means()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Posterior parameters of a whole data set, on the CPU.
+
+    Attributes:
+        mu: (N, J) code / mean / slab mean.
+        logvar: (N, J) or None.
+        spike_prob: (N, J) spike probabilities (VSC) or None.
+    """
+
+    mu: Tensor
+    logvar: Tensor | None
+    spike_prob: Tensor | None
+
+
+def encode_dataset(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Encoded:
+    """Encode ``x`` (N, C, H, W) batch by batch."""
+    parts = {"mu": [], "logvar": [], "spike_prob": []}
+    with _eval_mode(model):
+        for batch in x.split(batch_size):
+            posterior = model.encode(batch.to(model.device))
+            parts["mu"].append(posterior.mu.cpu())
+            if posterior.logvar is not None:
+                parts["logvar"].append(posterior.logvar.cpu())
+            if posterior.spike_logit is not None:
+                parts["spike_prob"].append(posterior.spike_prob.cpu())
+    return Encoded(**{k: torch.cat(v) if v else None for k, v in parts.items()})
+
+
+def latent_codes(model: LatentModel, x: Tensor, kind: str = "default", batch_size: int = 1000) -> Tensor:
+    """Deterministic codes for downstream use, (N, J) on the CPU (see ``model.code``)."""
+    with _eval_mode(model):
+        return torch.cat([model.code(b.to(model.device), kind).cpu() for b in x.split(batch_size)])
+
+
+def reconstruction_error(model: LatentModel, x: Tensor, kind: str = "default", batch_size: int = 1000) -> dict[str, float]:
+    """Error of the reconstruction decoded from the deterministic code.
+
+    Returns:
+        ``bce``: Bernoulli negative log-likelihood, nats per example; ``mse``: mean squared
+        error per pixel between x and the decoded pixel probabilities.
+    """
+    bce = mse = 0.0
+    with _eval_mode(model):
+        for batch in x.split(batch_size):
+            batch = batch.to(model.device)
+            logits = model.decode(model.code(batch, kind))
+            bce += float(F.binary_cross_entropy_with_logits(logits, batch, reduction="sum"))
+            mse += float((torch.sigmoid(logits) - batch).pow(2).sum())
+    n = x.shape[0]
+    return {"bce": bce / n, "mse": mse / x[0].numel() / n}
+
+
+@dataclass(frozen=True)
+class SpikeStats:
+    """How many latent dimensions examples use.
+
+    Attributes:
+        active_per_example: (N,) number of dimensions with pi > threshold.
+        expected_per_example: (N,) sum_j pi_j, the expected number of non-zero dimensions.
+        mean_active: mean of ``active_per_example``.
+        per_class_mean_pi: (C, J) mean spike probability per class.
+        per_class_active: (C,) mean active dimensions per class.
+        dims_ever_used: dimensions active (pi > threshold) for at least one example.
+        dims_mean_pi_gt_half: dimensions whose mean pi over all examples exceeds 0.5.
+    """
+
+    active_per_example: Tensor
+    expected_per_example: Tensor
+    mean_active: float
+    per_class_mean_pi: Tensor
+    per_class_active: Tensor
+    dims_ever_used: int
+    dims_mean_pi_gt_half: int
+
+
+def spike_statistics(spike_prob: Tensor, labels: Tensor, num_classes: int, threshold: float = 0.5) -> SpikeStats:
+    """Spike statistics of (N, J) probabilities with (N,) integer labels in [0, num_classes)."""
+    if spike_prob.ndim != 2 or labels.shape != spike_prob.shape[:1]:
+        raise ValueError(f"need spike_prob (N, J) and labels (N,), got {tuple(spike_prob.shape)} and {tuple(labels.shape)}.")
+    active = spike_prob > threshold
+    active_per_example = active.sum(1).to(torch.float32)
+    counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(torch.float32)
+    per_class_mean_pi = torch.zeros(num_classes, spike_prob.shape[1]).index_add_(0, labels, spike_prob.float()) / counts[:, None]
+    per_class_active = torch.zeros(num_classes).index_add_(0, labels, active_per_example) / counts
+    return SpikeStats(
+        active_per_example=active_per_example,
+        expected_per_example=spike_prob.sum(1),
+        mean_active=float(active_per_example.mean()),
+        per_class_mean_pi=per_class_mean_pi,
+        per_class_active=per_class_active,
+        dims_ever_used=int(active.any(0).sum()),
+        dims_mean_pi_gt_half=int((spike_prob.mean(0) > 0.5).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Linear-probe outcome: test accuracy, and the training accuracy on the labelled subset."""
+
+    accuracy: float
+    train_accuracy: float
+    num_labels: int
+
+
+def linear_probe(
+    train_codes: Tensor,
+    train_labels: Tensor,
+    test_codes: Tensor,
+    test_labels: Tensor,
+    num_labels: int = 5000,
+    seed: int = 0,
+    weight_decay: float = 1e-4,
+    max_iter: int = 500,
+) -> ProbeResult:
+    """Multinomial logistic regression on codes of ``num_labels`` random training examples.
+
+    Features are standardised with the labelled subset's mean and standard deviation
+    (dimensions that never vary stay at zero); the model is a single linear layer with no
+    activation on its logits, fitted by full-batch L-BFGS on cross-entropy + L2 penalty, and
+    scored on all of ``test_codes``.
+    """
+    total = train_codes.shape[0]
+    if not 1 <= num_labels <= total:
+        raise ValueError(f"num_labels={num_labels} must lie between 1 and the {total} training codes.")
+    generator = torch.Generator().manual_seed(seed)
+    chosen = torch.randperm(total, generator=generator)[:num_labels]
+    x, y = train_codes[chosen].double(), train_labels[chosen]
+    mean, std = x.mean(0), x.std(0)
+    std = torch.where(std > 1e-8, std, torch.ones_like(std))
+    x = (x - mean) / std
+    x_test = (test_codes.double() - mean) / std
+    num_classes = int(max(train_labels.max(), test_labels.max())) + 1
+    weight = torch.zeros(x.shape[1], num_classes, dtype=torch.float64, requires_grad=True)
+    bias = torch.zeros(num_classes, dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.LBFGS([weight, bias], max_iter=max_iter, tolerance_grad=1e-9,
+                                  tolerance_change=1e-12, history_size=20, line_search_fn="strong_wolfe")
+
+    def closure():
+        optimiser.zero_grad()
+        loss = F.cross_entropy(x @ weight + bias, y) + weight_decay * weight.pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimiser.step(closure)
+    with torch.no_grad():
+        train_acc = float(((x @ weight + bias).argmax(1) == y).double().mean())
+        test_acc = float(((x_test @ weight + bias).argmax(1) == test_labels).double().mean())
+    return ProbeResult(accuracy=test_acc, train_accuracy=train_acc, num_labels=num_labels)

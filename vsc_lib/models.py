@@ -1,0 +1,306 @@
+"""AE, VAE/beta-VAE and VSC behind one base class with one ``forward``.
+
+``LatentModel.forward`` is written once: encode -> sample the latent -> decode -> Bernoulli
+negative log-likelihood -> ``regularizer``. Each model overrides only what differs: how many
+encoder heads it has, how it samples, its regulariser and its prior. Losses follow one
+convention: sum over pixels and latent dimensions, mean over the batch (nats per example).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from .config import ModelConfig
+from .losses import bernoulli_nll, gaussian_kl, probability_logit, spike_slab_kl
+
+LOGVAR_RANGE = (-10.0, 10.0)  # keeps exp(logvar) finite in float32 and the KL well conditioned
+
+
+@dataclass(frozen=True)
+class Posterior:
+    """Parameters of q(z | x); fields a model does not have are ``None``.
+
+    Attributes:
+        mu: (B, J) code (AE), posterior mean (VAE) or slab mean (VSC).
+        logvar: (B, J) log-variance of the Gaussian / slab.
+        spike_logit: (B, J) logit of the spike probability pi (VSC).
+    """
+
+    mu: Tensor
+    logvar: Tensor | None = None
+    spike_logit: Tensor | None = None
+
+    @property
+    def spike_prob(self) -> Tensor | None:
+        """(B, J) probability pi that each dimension is on (VSC)."""
+        return None if self.spike_logit is None else torch.sigmoid(self.spike_logit)
+
+
+@dataclass(frozen=True)
+class LossTerms:
+    """Loss terms of one batch, in nats per example.
+
+    Attributes:
+        total: scalar objective that training minimises (recon + beta * kl).
+        recon: scalar mean negative log-likelihood.
+        kl: scalar mean KL(q(z|x) || p(z)) (0 for the AE).
+        neg_elbo: (B,) per-example negative ELBO, recon + kl, whatever beta is.
+        parts: named scalar parts of the KL, e.g. ``kl_slab`` and ``kl_spike``.
+    """
+
+    total: Tensor
+    recon: Tensor
+    kl: Tensor
+    neg_elbo: Tensor
+    parts: dict[str, Tensor] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """Everything one forward pass computes.
+
+    Attributes:
+        x_logits: (B, C, H, W) decoder logits of the Bernoulli likelihood.
+        z: (B, J) latent sample that was decoded.
+        posterior: the encoder's :class:`Posterior`.
+        loss: the :class:`LossTerms`.
+    """
+
+    x_logits: Tensor
+    z: Tensor
+    posterior: Posterior
+    loss: LossTerms
+
+
+# ---------------------------------------------------------------------------------------------
+# network bodies
+
+
+def _mlp_body(input_shape, config: ModelConfig):
+    dim = math.prod(input_shape)
+    hidden = config.hidden_dim
+    encoder = nn.Sequential(nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU())
+    decoder = nn.Sequential(
+        nn.Linear(config.latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim),
+        nn.Unflatten(1, tuple(input_shape)),
+    )
+    return encoder, hidden, decoder
+
+
+def _conv_body(input_shape, config: ModelConfig):
+    channels, height, width = input_shape
+    if height != width or height % 4:
+        raise ValueError(f"the conv body needs square images with a side divisible by 4, got {input_shape}.")
+    last = height // 4  # two stride-2 convolutions, then one that covers what is left
+    encoder = nn.Sequential(
+        nn.Conv2d(channels, 16, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, last), nn.ReLU(),
+        nn.Flatten(),
+    )
+    decoder = nn.Sequential(
+        nn.Linear(config.latent_dim, 64), nn.ReLU(),
+        nn.Unflatten(1, (64, 1, 1)),
+        nn.ConvTranspose2d(64, 32, last), nn.ReLU(),
+        nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
+        nn.ConvTranspose2d(16, channels, 3, stride=2, padding=1, output_padding=1),
+    )
+    return encoder, 64, decoder
+
+
+BODIES = {"mlp": _mlp_body, "conv": _conv_body}
+
+
+# ---------------------------------------------------------------------------------------------
+# models
+
+
+class LatentModel(nn.Module):
+    """Encoder body + linear heads, a decoder body, and the shared forward pass.
+
+    Subclasses set ``num_heads`` and override :meth:`posterior_from_heads`, :meth:`sample`,
+    :meth:`regularizer`, :meth:`sample_prior` and :meth:`code` where they differ.
+    """
+
+    num_heads = 1
+
+    def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
+        super().__init__()
+        self.config = config
+        self.input_shape = tuple(input_shape)
+        self.latent_dim = config.latent_dim
+        encoder, features, decoder = BODIES[config.body](self.input_shape, config)
+        self.encoder = encoder
+        # one matrix for all heads: a single matmul instead of num_heads small ones
+        self.heads = nn.Linear(features, self.num_heads * config.latent_dim)
+        self.decoder = decoder
+
+    @property
+    def kl_weight(self) -> float:
+        return 1.0
+
+    @property
+    def device(self) -> torch.device:
+        return self.heads.weight.device
+
+    def encode(self, x: Tensor) -> Posterior:
+        """x: (B, C, H, W) in [0, 1] -> :class:`Posterior` with (B, J) fields."""
+        return self.posterior_from_heads(self.heads(self.encoder(x)).chunk(self.num_heads, dim=1))
+
+    def posterior_from_heads(self, heads: tuple[Tensor, ...]) -> Posterior:
+        return Posterior(mu=heads[0])
+
+    def sample(self, posterior: Posterior) -> Tensor:
+        """Draw z ~ q(z | x), (B, J)."""
+        return posterior.mu
+
+    def decode(self, z: Tensor) -> Tensor:
+        """z: (B, J) -> (B, C, H, W) Bernoulli logits."""
+        return self.decoder(z)
+
+    def regularizer(self, posterior: Posterior) -> dict[str, Tensor]:
+        """Named (B,) parts of KL(q(z|x) || p(z)), summed over latent dimensions."""
+        return {}
+
+    def forward(self, x: Tensor) -> ModelOutput:
+        posterior = self.encode(x)
+        z = self.sample(posterior)
+        x_logits = self.decode(z)
+        recon = bernoulli_nll(x_logits, x)
+        parts = self.regularizer(posterior)
+        kl = sum(parts.values()) if parts else torch.zeros_like(recon)
+        loss = LossTerms(
+            total=(recon + self.kl_weight * kl).mean(),
+            recon=recon.mean(),
+            kl=kl.mean(),
+            neg_elbo=recon + kl,
+            parts={name: value.mean() for name, value in parts.items()},
+        )
+        return ModelOutput(x_logits=x_logits, z=z, posterior=posterior, loss=loss)
+
+    def code(self, x: Tensor, kind: str = "default") -> Tensor:
+        """Deterministic (B, J) representation of x for downstream use (no sampling)."""
+        if kind not in ("default", "slab_mean"):
+            raise ValueError(f"code kind {kind!r} is not available for {type(self).__name__}; use 'default'.")
+        return self.encode(x).mu
+
+    def sample_prior(self, num: int, generator: torch.Generator | None = None) -> Tensor:
+        """(num, J) draws from the prior p(z)."""
+        raise NotImplementedError(f"{type(self).__name__} has no prior to sample from; use a VAE or VSC.")
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor, kind: str = "default") -> Tensor:
+        """Pixel probabilities decoded from the deterministic code of x, (B, C, H, W)."""
+        return torch.sigmoid(self.decode(self.code(x, kind)))
+
+
+class AE(LatentModel):
+    """Deterministic autoencoder: z = encoder(x), loss = reconstruction only."""
+
+
+class VAE(LatentModel):
+    """Gaussian VAE with a standard normal prior; ``beta`` != 1 gives the beta-VAE objective."""
+
+    num_heads = 2
+
+    @property
+    def kl_weight(self) -> float:
+        return self.config.beta
+
+    def posterior_from_heads(self, heads):
+        mu, logvar = heads
+        return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE))
+
+    def sample(self, posterior):
+        return posterior.mu + torch.randn_like(posterior.mu) * (0.5 * posterior.logvar).exp()
+
+    def regularizer(self, posterior):
+        return {"kl_gauss": gaussian_kl(posterior.mu, posterior.logvar).sum(1)}
+
+    def sample_prior(self, num, generator=None):
+        return torch.randn(num, self.latent_dim, generator=generator, device=self.device)
+
+
+class VSC(LatentModel):
+    """Variational Sparse Coding with the fixed spike-and-slab prior (ICLR 2019 submission).
+
+    q(z_j | x) = pi_j N(mu_j, s_j^2) + (1 - pi_j) delta_0,  p(z_j) = alpha N(0, 1) + (1 - alpha) delta_0.
+
+    Training draws the spike through the relaxation sigmoid(c (eta + pi - 1)), eta ~ U(0, 1),
+    so the reconstruction gradient reaches pi; in eval mode the spike is the hard step
+    1[eta + pi - 1 >= 0], an exact draw from q. ``c`` and the warm-up coefficient ``lam`` are
+    buffers: they are saved with the model, so a loaded model evaluates with the values it
+    ended training with. During warm-up the slab is N(lam mu, lam s^2 + (1 - lam)); the KL
+    always uses the learned (mu, s).
+    """
+
+    num_heads = 3
+
+    def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
+        super().__init__(config, input_shape)
+        self.register_buffer("c", torch.tensor(config.c_start))
+        self.register_buffer("lam", torch.tensor(0.0 if config.uses_warmup else 1.0))
+        self.prior_spike_logit = probability_logit(config.alpha)
+
+    @property
+    def kl_weight(self) -> float:
+        return self.config.beta
+
+    def set_schedule(self, c: float | None = None, lam: float | None = None) -> None:
+        """Set the relaxation sharpness and/or the warm-up coefficient (kept in the state dict)."""
+        if c is not None:
+            self.c.fill_(c)
+        if lam is not None:
+            if not 0.0 <= lam <= 1.0:
+                raise ValueError(f"warm-up lam={lam} must lie in [0, 1].")
+            self.lam.fill_(lam)
+
+    def posterior_from_heads(self, heads):
+        mu, logvar, spike_logit = heads
+        return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE), spike_logit=spike_logit)
+
+    def sample(self, posterior):
+        mu, var = posterior.mu, posterior.logvar.exp()
+        lam = self.lam
+        slab = lam * mu + torch.randn_like(mu) * (lam * var + (1.0 - lam)).sqrt()
+        shifted = torch.rand_like(mu) + posterior.spike_prob - 1.0  # >= 0 with probability pi
+        spike = torch.sigmoid(self.c * shifted) if self.training else (shifted >= 0).to(mu.dtype)
+        return spike * slab
+
+    def regularizer(self, posterior):
+        slab, spike = spike_slab_kl(
+            posterior.mu, posterior.logvar, posterior.spike_logit, prior_spike_logit=self.prior_spike_logit
+        )
+        return {"kl_slab": slab.sum(1), "kl_spike": spike.sum(1)}
+
+    def code(self, x, kind="default"):
+        """``"default"``/``"gated"``: slab mean times the hard spike 1[pi > 0.5];
+        ``"slab_mean"``: the slab mean alone; ``"expected"``: pi * mu, the posterior mean."""
+        posterior = self.encode(x)
+        if kind in ("default", "gated"):
+            return posterior.mu * (posterior.spike_logit > 0).to(posterior.mu.dtype)
+        if kind == "slab_mean":
+            return posterior.mu
+        if kind == "expected":
+            return posterior.mu * posterior.spike_prob
+        raise ValueError(f"code kind {kind!r} is not one of 'gated', 'slab_mean', 'expected'.")
+
+    def sample_prior(self, num, generator=None):
+        """Spikes on with probability alpha, slab values from N(0, 1)."""
+        shape = (num, self.latent_dim)
+        on = torch.rand(shape, generator=generator, device=self.device) < self.config.alpha
+        return on.to(torch.float32) * torch.randn(shape, generator=generator, device=self.device)
+
+
+MODELS: dict[str, type[LatentModel]] = {"ae": AE, "vae": VAE, "vsc": VSC}
+
+
+def build_model(config: ModelConfig, input_shape=(1, 28, 28)) -> LatentModel:
+    """Instantiate the model class named by ``config.kind``."""
+    if config.kind not in MODELS:
+        raise ValueError(f"unknown model kind {config.kind!r}; available: {', '.join(MODELS)}.")
+    return MODELS[config.kind](config, input_shape)

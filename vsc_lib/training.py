@@ -1,0 +1,414 @@
+"""Training with a content-addressed cache of finished runs.
+
+:func:`train_or_load` is the only way a chapter gets a model. A run lives in
+``<cache>/<dataset>-<kind>-<body>-j<J>-<hash>/`` where the hash covers the full
+:class:`~vsc_lib.config.RunConfig`; the folder holds ``config.json``, ``model.pt`` (a state
+dict, loaded with ``weights_only=True``), ``history.csv`` (every loss term per epoch, train and
+test) and ``meta.json`` (versions, device, wall time, checksum of ``model.pt``).
+
+Finished runs are written to a temporary folder and renamed into place, so a half-written run
+is never visible under its final name. While a run trains, a checkpoint is kept in
+``<name>.partial/`` after every epoch; calling :func:`train_or_load` again with the same
+configuration resumes from it (same result as an uninterrupted run).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from .config import CACHE_VERSION, RunConfig, run_name
+from .data import load_dataset
+from .metrics import LossAccumulator, evaluate
+from .models import VSC, LatentModel, build_model
+from .paths import cache_dir
+
+INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28)}
+
+
+class CorruptRunError(RuntimeError):
+    """A cached run exists but cannot be trusted (unreadable, mismatched or checksum wrong)."""
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class TrainedRun:
+    """A trained model with its configuration, history and metadata.
+
+    Attributes:
+        config: the run's configuration.
+        model: the trained model, in eval mode.
+        history: one dict per epoch: ``epoch``, ``c``, ``lam``, ``lr``, ``seconds`` and
+            ``train_<term>`` / ``test_<term>`` for every loss term and diagnostic.
+        meta: versions, device, wall time, throughput.
+        path: the cache folder (``None`` if not saved).
+        from_cache: True when loaded rather than trained in this call.
+    """
+
+    config: RunConfig
+    model: LatentModel
+    history: list[dict[str, float]]
+    meta: dict
+    path: Path | None = None
+    from_cache: bool = False
+
+    def history_frame(self):
+        """The history as a pandas DataFrame indexed by epoch."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history).set_index("epoch")
+
+
+# ---------------------------------------------------------------------------------------------
+# schedules
+
+
+def iterations_per_epoch(num_examples: int, batch_size: int) -> int:
+    return math.ceil(num_examples / batch_size)
+
+
+def c_at(config: RunConfig, iteration: int, total_iterations: int) -> float:
+    """Relaxation sharpness, linear in the iteration from ``c_start`` to ``c_end``."""
+    m = config.model
+    fraction = iteration / max(total_iterations - 1, 1)
+    return m.c_start + (m.c_end - m.c_start) * fraction
+
+
+def lam_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
+    """Warm-up coefficient: 0 for ``warmup_epochs``, then linear to exactly 1 over the ramp."""
+    m = config.model
+    if not m.uses_warmup:
+        return 1.0
+    hold = round(m.warmup_epochs * iters_per_epoch)
+    ramp = round(m.warmup_ramp_epochs * iters_per_epoch)
+    if iteration < hold:
+        return 0.0
+    if ramp == 0:
+        return 1.0
+    return min(1.0, (iteration - hold + 1) / ramp)
+
+
+def lr_at(config: RunConfig, epoch: int) -> float:
+    t = config.train
+    if t.lr_schedule == "step" and epoch >= t.lr_decay_epoch:
+        return t.lr * t.lr_decay
+    return t.lr
+
+
+# ---------------------------------------------------------------------------------------------
+# files
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
+        tmp.write(payload)
+        tmp.flush()
+        os.fsync(tmp.fileno())
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+
+
+def _tensor_bytes(obj) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def _history_csv(history: list[dict]) -> str:
+    if not history:
+        return ""
+    columns = list(history[0])
+    for row in history[1:]:
+        columns += [k for k in row if k not in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in history:
+        writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def _read_history(text: str) -> list[dict]:
+    rows = []
+    for row in csv.DictReader(io.StringIO(text)):
+        rows.append({k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""})
+    return rows
+
+
+def _versions() -> dict:
+    import numpy
+
+    return {"torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
+
+
+def save_run(run: TrainedRun, root: Path) -> Path:
+    """Write a finished run atomically to ``root/<run_name>``; refuses to replace an existing one."""
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / run_name(run.config)
+    if final.exists():
+        raise FileExistsError(f"{final} already exists; it is not overwritten.")
+    model_bytes = _tensor_bytes(run.model.state_dict())
+    meta = dict(run.meta, model_sha256=hashlib.sha256(model_bytes).hexdigest(), cache_version=CACHE_VERSION)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{final.name}-"))
+    try:
+        (tmp / "model.pt").write_bytes(model_bytes)
+        (tmp / "config.json").write_text(json.dumps(run.config.to_dict(), indent=2, sort_keys=True) + "\n")
+        (tmp / "history.csv").write_text(_history_csv(run.history))
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        for child in tmp.iterdir():
+            with open(child, "rb") as handle:
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, final)  # atomic on one file system; fails if `final` appeared meanwhile
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    run.meta, run.path = meta, final
+    return final
+
+
+def load_run(config: RunConfig, root: Path, device: str | torch.device | None = None) -> TrainedRun:
+    """Load the finished run of ``config`` from ``root``; verifies config and checksum.
+
+    Raises:
+        FileNotFoundError: no such run.
+        CorruptRunError: the folder exists but cannot be trusted (message says what to do).
+    """
+    path = Path(root) / run_name(config)
+    if not path.is_dir():
+        raise FileNotFoundError(f"no cached run at {path}")
+
+    def corrupt(reason: str) -> CorruptRunError:
+        return CorruptRunError(
+            f"the cached run {path} is unusable: {reason}. Nothing was deleted. Move it aside "
+            f"(mv {path} {path}.bad) or delete it, then call train_or_load again to retrain."
+        )
+
+    try:
+        stored = json.loads((path / "config.json").read_text())
+        meta = json.loads((path / "meta.json").read_text())
+        model_bytes = (path / "model.pt").read_bytes()
+        history = _read_history((path / "history.csv").read_text())
+    except (OSError, ValueError) as error:
+        raise corrupt(f"{type(error).__name__}: {error}") from None
+    if stored != config.to_dict():
+        raise corrupt("its config.json does not match the requested configuration")
+    if hashlib.sha256(model_bytes).hexdigest() != meta.get("model_sha256"):
+        raise corrupt("model.pt does not match the checksum recorded in meta.json")
+    device = torch.device(device or default_device())
+    model = build_model(config.model, INPUT_SHAPES[config.data.dataset])
+    try:
+        state = torch.load(io.BytesIO(model_bytes), map_location=device, weights_only=True)
+        model.load_state_dict(state)
+    except Exception as error:  # unpickling and shape errors have many types
+        raise corrupt(f"model.pt could not be loaded ({type(error).__name__}: {error})") from None
+    model.to(device).eval()
+    return TrainedRun(config=config, model=model, history=history, meta=meta, path=path, from_cache=True)
+
+
+def default_device() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+# ---------------------------------------------------------------------------------------------
+# training
+
+
+def load_run_data(config: RunConfig):
+    """Training and test splits of a run's data configuration."""
+    d = config.data
+    train = load_dataset(d.dataset, "train", subset=d.num_train, subset_mode=d.subset_mode, seed=d.subset_seed)
+    test = load_dataset(d.dataset, "test", subset=d.num_test, subset_mode=d.subset_mode, seed=d.subset_seed)
+    return train, test
+
+
+def _rng_state(generator: torch.Generator) -> dict:
+    state = {"torch": torch.get_rng_state(), "shuffle": generator.get_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, generator: torch.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    generator.set_state(state["shuffle"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def train(
+    config: RunConfig,
+    data=None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    checkpoint_dir: Path | None = None,
+    on_epoch_end: Callable[[int, dict], None] | None = None,
+) -> TrainedRun:
+    """Train a model from scratch (or resume from ``checkpoint_dir``) and return it.
+
+    Args:
+        config: the run configuration.
+        data: optional ``(train, test)`` datasets; loaded from the config if omitted.
+        device: ``"cpu"``, ``"cuda"``; default: CUDA when present.
+        progress: show a tqdm bar with the loss terms.
+        checkpoint_dir: if given, a checkpoint is written there after every epoch and training
+            resumes from it when it matches ``config``.
+        on_epoch_end: called with ``(epoch, history_row)`` after each epoch.
+    """
+    device = torch.device(device or default_device())
+    train_set, test_set = data if data is not None else load_run_data(config)
+    x_train, x_test = train_set.x.to(device), test_set.x.to(device)
+    t = config.train
+
+    torch.manual_seed(t.seed)
+    generator = torch.Generator().manual_seed(t.seed + 1)
+    model = build_model(config.model, INPUT_SHAPES[config.data.dataset]).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=t.lr)
+    history: list[dict] = []
+    start_epoch, elapsed = 0, 0.0
+
+    checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
+    if checkpoint is not None and checkpoint.is_file():
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        if state["config"] == config.to_json():
+            model.load_state_dict(state["model"])
+            optimiser.load_state_dict(state["optimiser"])
+            _set_rng_state(state["rng"], generator)
+            history = json.loads(state["history"])
+            start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
+
+    num_train = x_train.shape[0]
+    per_epoch = iterations_per_epoch(num_train, t.batch_size)
+    total_iterations = per_epoch * t.num_epochs
+    is_vsc = isinstance(model, VSC)
+    bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
+               desc=run_name(config), unit="it", mininterval=1.0, dynamic_ncols=True)
+    try:
+        for epoch in range(start_epoch, t.num_epochs):
+            began = time.perf_counter()
+            for group in optimiser.param_groups:
+                group["lr"] = lr_at(config, epoch)
+            model.train()
+            accumulator = LossAccumulator()
+            order = torch.randperm(num_train, generator=generator).to(device)
+            for step in range(per_epoch):
+                iteration = epoch * per_epoch + step
+                if is_vsc:
+                    model.set_schedule(c=c_at(config, iteration, total_iterations),
+                                       lam=lam_at(config, iteration, per_epoch))
+                output = model(x_train[order[step * t.batch_size:(step + 1) * t.batch_size]])
+                optimiser.zero_grad(set_to_none=True)
+                output.loss.total.backward()
+                optimiser.step()
+                accumulator.add(output)
+                if step % 50 == 0 or step == per_epoch - 1:
+                    total = float(output.loss.total.detach())
+                    if not math.isfinite(total):
+                        raise TrainingDivergedError(
+                            f"{run_name(config)}: the loss became {total} at epoch {epoch}, "
+                            f"iteration {step}; lower the learning rate (lr={t.lr}) or check the data."
+                        )
+                    if progress:
+                        bar.set_postfix_str(_postfix(epoch, output), refresh=False)
+                bar.update(1)
+            row = {"epoch": epoch, "lr": lr_at(config, epoch)}
+            if is_vsc:
+                row.update(c=float(model.c), lam=float(model.lam))
+            row.update({f"train_{k}": v for k, v in accumulator.means().items()})
+            row.update({f"test_{k}": v for k, v in evaluate(model, x_test).items()})
+            elapsed += time.perf_counter() - began
+            row["seconds"] = elapsed
+            history.append(row)
+            if progress:
+                bar.set_postfix_str(
+                    f"ep {epoch} train -ELBO {row['train_neg_elbo']:.1f} test -ELBO {row['test_neg_elbo']:.1f}"
+                    + (f" active {row['test_active_hard']:.1f}" if is_vsc else ""), refresh=True)
+            if checkpoint is not None:
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                _atomic_write_bytes(checkpoint, _tensor_bytes({
+                    "config": config.to_json(), "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(), "rng": _rng_state(generator),
+                    "history": json.dumps(history), "epoch": epoch, "elapsed": elapsed,
+                }))
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, row)
+    finally:
+        bar.close()
+
+    model.eval()
+    meta = {
+        "versions": _versions(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "train_seconds": elapsed,
+        "images_per_second": num_train * t.num_epochs / max(elapsed, 1e-9),
+        "num_parameters": sum(p.numel() for p in model.parameters()),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    return TrainedRun(config=config, model=model, history=history, meta=meta)
+
+
+def _postfix(epoch: int, output) -> str:
+    loss = output.loss
+    text = f"ep {epoch} loss {float(loss.total):.1f} recon {float(loss.recon):.1f} kl {float(loss.kl):.1f}"
+    pi = output.posterior.spike_prob
+    if pi is not None:
+        text += f" active {float((pi > 0.5).sum(1).float().mean()):.1f}"
+    return text
+
+
+def train_or_load(
+    config: RunConfig,
+    cache: Path | str | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    retrain: bool = False,
+) -> TrainedRun:
+    """Load the cached run of ``config``, or train it, save it and return it.
+
+    On a cache hit no data is loaded and nothing is trained. On a miss the run trains with a
+    checkpoint after every epoch (an interrupted call resumes where it stopped) and the
+    finished run is written atomically.
+
+    Args:
+        config: the full run configuration; its hash names the cache folder.
+        cache: cache folder (default ``$VSC_CACHE_DIR`` or ``.cache/runs``).
+        device: where to train / load (default: CUDA when present, else CPU).
+        progress: tqdm progress bar while training.
+        retrain: train again even if cached; the old run is kept, renamed to
+            ``<name>.replaced-<UTC time>``, never silently overwritten.
+    """
+    if not isinstance(config, RunConfig):
+        raise TypeError(f"train_or_load needs a RunConfig, got {type(config).__name__}.")
+    root = Path(cache) if cache is not None else cache_dir()
+    final = root / run_name(config)
+    if final.exists() and retrain:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        kept = final.with_name(f"{final.name}.replaced-{stamp}")
+        os.rename(final, kept)
+        print(f"retrain=True: the previous run was kept as {kept}")
+    if final.exists():
+        return load_run(config, root, device)
+    partial = root / f"{final.name}.partial"
+    run = train(config, device=device, progress=progress, checkpoint_dir=partial)
+    save_run(run, root)
+    shutil.rmtree(partial, ignore_errors=True)
+    return run

@@ -15,7 +15,8 @@ from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, conf
 CHANGES = {
     "data": {"dataset": "fashion_mnist", "num_train": 100, "num_test": 50, "subset_mode": "random", "subset_seed": 1},
     "model": {"kind": "vae", "body": "conv", "latent_dim": 7, "hidden_dim": 99, "beta": 2.0, "alpha": 0.5,
-              "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0},
+              "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0,
+              "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
               "lr_decay_epoch": 1, "seed": 9},
 }

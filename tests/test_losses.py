@@ -11,7 +11,6 @@ from torch.distributions import Normal
 from vsc_lib.losses import bernoulli_kl, bernoulli_nll, gaussian_kl, probability_logit, spike_slab_kl
 
 
-
 @pytest.fixture(autouse=True)
 def _float64():
     """Monte Carlo checks in double precision; restored afterwards so no other test sees it."""

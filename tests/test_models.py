@@ -128,3 +128,27 @@ def test_unknown_kind_is_a_clear_error():
 def test_conv_body_refuses_odd_image_sizes():
     with pytest.raises(ValueError, match="divisible by 4"):
         build_model(ModelConfig(kind="ae", body="conv", latent_dim=4), input_shape=(1, 30, 30))
+
+
+def test_straight_through_spike_is_exact_forward_and_still_differentiable():
+    model = _model("vsc", "mlp", spike_estimator="straight_through")
+    model.set_schedule(c=100.0)
+    x = torch.rand(16, 1, 28, 28)
+    posterior = model.encode(x)
+    posterior.spike_logit.retain_grad()
+    torch.manual_seed(0)
+    z = model.sample(posterior)
+    torch.manual_seed(0)
+    slab = posterior.mu + torch.randn_like(posterior.mu) * (0.5 * posterior.logvar).exp()
+    # every element is either exactly 0 or exactly the slab value
+    assert torch.all((z == 0) | torch.isclose(z, slab))
+    from vsc_lib.losses import bernoulli_nll
+
+    bernoulli_nll(model.decode(z), x).mean().backward()
+    assert posterior.spike_logit.grad.abs().sum() > 0
+
+
+def test_spike_bias_init_sets_the_initial_spike_probability():
+    model = _model("vsc", "mlp", spike_bias_init=4.0)
+    pi = model.encode(torch.zeros(2, 1, 28, 28)).spike_prob  # zero input: mostly the bias
+    assert torch.allclose(pi, torch.full_like(pi, torch.sigmoid(torch.tensor(4.0)).item()), atol=2e-3)

@@ -10,7 +10,7 @@ import torch
 
 from vsc_lib import training
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
-from vsc_lib.training import CorruptRunError, c_at, lam_at, load_run, train, train_or_load
+from vsc_lib.training import CorruptRunError, c_at, kl_anneal_at, lam_at, load_run, train, train_or_load
 
 from .conftest import synthetic_split
 
@@ -19,7 +19,7 @@ def test_c_is_annealed_per_iteration_from_start_to_end():
     config = RunConfig(model=ModelConfig(c_start=50.0, c_end=200.0))
     values = [c_at(config, i, 101) for i in range(101)]
     assert values[0] == 50.0 and values[-1] == 200.0
-    assert all(b > a for a, b in zip(values, values[1:]))
+    assert all(b > a for a, b in zip(values, values[1:], strict=False))
 
 
 def test_warmup_holds_lambda_at_zero_then_ramps_to_exactly_one():
@@ -29,6 +29,14 @@ def test_warmup_holds_lambda_at_zero_then_ramps_to_exactly_one():
     assert 0 < lams[10] < lams[20] < 1
     assert lams[29] == 1.0 and lams[-1] == 1.0
     assert lam_at(RunConfig(), 0, 10) == 1.0  # no warm-up: the learned slab from the start
+
+
+def test_kl_warmup_ramps_the_kl_weight_then_leaves_it_at_one():
+    config = RunConfig(model=ModelConfig(kl_warmup_epochs=2.0))
+    weights = [kl_anneal_at(config, i, 10) for i in range(30)]
+    assert weights[0] == pytest.approx(0.05) and weights[19] == 1.0 and weights[-1] == 1.0
+    assert all(b >= a for a, b in zip(weights, weights[1:], strict=False))
+    assert kl_anneal_at(RunConfig(), 0, 10) == 1.0
 
 
 def test_history_has_every_loss_term_and_vsc_diagnostics(synthetic_data, tiny_config):

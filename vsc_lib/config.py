@@ -22,6 +22,7 @@ DATASETS = ("mnist", "fashion_mnist")
 MODEL_KINDS = ("ae", "vae", "vsc")
 BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
+SPIKE_ESTIMATORS = ("relaxed", "straight_through")
 LR_SCHEDULES = ("constant", "step")
 
 
@@ -116,6 +117,13 @@ class ModelConfig:
             linearly per iteration from ``c_start`` to ``c_end`` over the whole training.
         warmup_epochs: epochs of spike warm-up at lambda = 0 (slab fixed to N(0, 1)), VSC only.
         warmup_ramp_epochs: epochs over which lambda then rises linearly to 1.
+        spike_estimator: ``"relaxed"`` (the paper: the decoder sees the relaxed spike
+            sigmoid(c (eta + pi - 1)) during training) or ``"straight_through"`` (the decoder
+            sees the exact 0/1 spike; the gradient is the relaxed one).
+        spike_bias_init: initial bias of the spike-logit head (0: pi starts near 0.5; a positive
+            value starts every dimension switched on).
+        kl_warmup_epochs: epochs over which the KL weight rises linearly from 0 to ``beta``
+            (0: no KL annealing). Reported ELBOs always use weight 1.
     """
 
     kind: str = "vsc"
@@ -128,9 +136,13 @@ class ModelConfig:
     c_end: float = 200.0
     warmup_epochs: float = 0.0
     warmup_ramp_epochs: float = 0.0
+    spike_estimator: str = "relaxed"
+    spike_bias_init: float = 0.0
+    kl_warmup_epochs: float = 0.0
 
     def __post_init__(self):
-        _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs")
+        _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
+                  "spike_bias_init", "kl_warmup_epochs")
         _check_choice("kind", self.kind, MODEL_KINDS)
         _check_choice("body", self.body, BODIES)
         _check_int("latent_dim", self.latent_dim, 1, 10_000)
@@ -141,6 +153,9 @@ class ModelConfig:
         _check_float("c_end", self.c_end, 0.0, 1e5, open_low=True)
         _check_float("warmup_epochs", self.warmup_epochs, 0.0, 1e4)
         _check_float("warmup_ramp_epochs", self.warmup_ramp_epochs, 0.0, 1e4)
+        _check_choice("spike_estimator", self.spike_estimator, SPIKE_ESTIMATORS)
+        _check_float("spike_bias_init", self.spike_bias_init, -20.0, 20.0)
+        _check_float("kl_warmup_epochs", self.kl_warmup_epochs, 0.0, 1e4)
         _check(
             self.kind == "vsc" or (self.warmup_epochs == 0 and self.warmup_ramp_epochs == 0),
             f"warm-up is a VSC option, but kind={self.kind!r}; set warmup_epochs and "

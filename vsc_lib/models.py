@@ -130,6 +130,7 @@ class LatentModel(nn.Module):
 
     def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
         super().__init__()
+        self.kl_anneal = 1.0  # factor on beta during KL warm-up; set per iteration by training
         self.config = config
         self.input_shape = tuple(input_shape)
         self.latent_dim = config.latent_dim
@@ -141,7 +142,8 @@ class LatentModel(nn.Module):
 
     @property
     def kl_weight(self) -> float:
-        return 1.0
+        """Weight of the KL in the training objective: beta, times the KL warm-up factor."""
+        return self.config.beta * self.kl_anneal
 
     @property
     def device(self) -> torch.device:
@@ -207,10 +209,6 @@ class VAE(LatentModel):
 
     num_heads = 2
 
-    @property
-    def kl_weight(self) -> float:
-        return self.config.beta
-
     def posterior_from_heads(self, heads):
         mu, logvar = heads
         return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE))
@@ -245,10 +243,8 @@ class VSC(LatentModel):
         self.register_buffer("c", torch.tensor(config.c_start))
         self.register_buffer("lam", torch.tensor(0.0 if config.uses_warmup else 1.0))
         self.prior_spike_logit = probability_logit(config.alpha)
-
-    @property
-    def kl_weight(self) -> float:
-        return self.config.beta
+        with torch.no_grad():
+            self.heads.bias[2 * config.latent_dim:].fill_(config.spike_bias_init)
 
     def set_schedule(self, c: float | None = None, lam: float | None = None) -> None:
         """Set the relaxation sharpness and/or the warm-up coefficient (kept in the state dict)."""
@@ -268,8 +264,13 @@ class VSC(LatentModel):
         lam = self.lam
         slab = lam * mu + torch.randn_like(mu) * (lam * var + (1.0 - lam)).sqrt()
         shifted = torch.rand_like(mu) + posterior.spike_prob - 1.0  # >= 0 with probability pi
-        spike = torch.sigmoid(self.c * shifted) if self.training else (shifted >= 0).to(mu.dtype)
-        return spike * slab
+        hard = (shifted >= 0).to(mu.dtype)
+        if not self.training:
+            return hard * slab
+        relaxed = torch.sigmoid(self.c * shifted)
+        if self.config.spike_estimator == "straight_through":
+            relaxed = hard + (relaxed - relaxed.detach())  # exact spike forward, relaxed gradient
+        return relaxed * slab
 
     def regularizer(self, posterior):
         slab, spike = spike_slab_kl(

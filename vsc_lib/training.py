@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
@@ -104,6 +104,12 @@ def lam_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
     if ramp == 0:
         return 1.0
     return min(1.0, (iteration - hold + 1) / ramp)
+
+
+def kl_anneal_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
+    """KL warm-up factor: linear from 0 to 1 over ``kl_warmup_epochs``, then 1."""
+    ramp = round(config.model.kl_warmup_epochs * iters_per_epoch)
+    return 1.0 if ramp == 0 else min(1.0, (iteration + 1) / ramp)
 
 
 def lr_at(config: RunConfig, epoch: int) -> float:
@@ -240,6 +246,14 @@ def load_run_data(config: RunConfig):
     return train, test
 
 
+def make_optimiser(model: LatentModel, lr: float) -> torch.optim.Optimizer:
+    """Adam, with the fused kernel where this torch build offers it for the model's device."""
+    try:
+        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.Adam(model.parameters(), lr=lr)
+
+
 def _rng_state(generator: torch.Generator) -> dict:
     state = {"torch": torch.get_rng_state(), "shuffle": generator.get_state()}
     if torch.cuda.is_available():
@@ -281,7 +295,7 @@ def train(
     torch.manual_seed(t.seed)
     generator = torch.Generator().manual_seed(t.seed + 1)
     model = build_model(config.model, INPUT_SHAPES[config.data.dataset]).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=t.lr)
+    optimiser = make_optimiser(model, t.lr)
     history: list[dict] = []
     start_epoch, elapsed = 0, 0.0
 
@@ -311,6 +325,7 @@ def train(
             order = torch.randperm(num_train, generator=generator).to(device)
             for step in range(per_epoch):
                 iteration = epoch * per_epoch + step
+                model.kl_anneal = kl_anneal_at(config, iteration, per_epoch)
                 if is_vsc:
                     model.set_schedule(c=c_at(config, iteration, total_iterations),
                                        lam=lam_at(config, iteration, per_epoch))
@@ -354,6 +369,7 @@ def train(
         bar.close()
 
     model.eval()
+    model.kl_anneal = 1.0
     meta = {
         "versions": _versions(),
         "device": str(device),
@@ -361,7 +377,7 @@ def train(
         "train_seconds": elapsed,
         "images_per_second": num_train * t.num_epochs / max(elapsed, 1e-9),
         "num_parameters": sum(p.numel() for p in model.parameters()),
-        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     return TrainedRun(config=config, model=model, history=history, meta=meta)
 
@@ -401,7 +417,7 @@ def train_or_load(
     root = Path(cache) if cache is not None else cache_dir()
     final = root / run_name(config)
     if final.exists() and retrain:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = final.with_name(f"{final.name}.replaced-{stamp}")
         os.rename(final, kept)
         print(f"retrain=True: the previous run was kept as {kept}")

@@ -101,3 +101,23 @@ def test_bernoulli_nll_sums_pixels_per_example():
     x = torch.tensor([[[[1.0, 0.0]]], [[[0.5, 0.5]]]])
     logits = torch.zeros_like(x)
     assert torch.allclose(bernoulli_nll(logits, x), torch.full((2,), 2 * math.log(2)))
+
+
+def test_bernoulli_nll_matches_torch_in_value_and_gradient():
+    generator = torch.Generator().manual_seed(0)
+    logits = (torch.randn(6, 1, 28, 28, generator=generator) * 8).requires_grad_()
+    x = torch.rand(6, 1, 28, 28, generator=generator)
+    reference = torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    ours = bernoulli_nll(logits, x)
+    assert torch.allclose(ours, reference, rtol=1e-9, atol=1e-6)
+    weights = torch.rand(6, generator=generator)
+    (g_ref,) = torch.autograd.grad((reference * weights).sum(), logits)
+    (g_ours,) = torch.autograd.grad((ours * weights).sum(), logits)
+    assert torch.allclose(g_ours, g_ref, atol=1e-12)
+
+
+def test_bernoulli_nll_float32_error_is_tiny_at_extreme_logits():
+    logits = torch.tensor([[-100.0, -20.0, -1e-3, 0.0, 5.0, 30.0, 100.0]], dtype=torch.float32)
+    x = torch.tensor([[0.0, 0.3, 1.0, 0.5, 0.0, 1.0, 0.2]], dtype=torch.float32)
+    exact = torch.nn.functional.binary_cross_entropy_with_logits(logits.double(), x.double(), reduction="sum")
+    assert abs(bernoulli_nll(logits, x).item() - exact.item()) < 1e-5

@@ -24,6 +24,8 @@ def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):
     Returns:
         (..., J) non-negative KL in nats.
     """
+    if isinstance(prior_mu, float) and isinstance(prior_logvar, float) and prior_mu == 0.0 and prior_logvar == 0.0:
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)  # standard normal prior: fewer passes
     prior_mu = torch.as_tensor(prior_mu, dtype=mu.dtype, device=mu.device)
     prior_logvar = torch.as_tensor(prior_logvar, dtype=mu.dtype, device=mu.device)
     return 0.5 * (
@@ -35,13 +37,23 @@ def bernoulli_kl(logit, prior_logit):
     """KL( Bernoulli(sigmoid(logit)) || Bernoulli(sigmoid(prior_logit)) ) per dimension.
 
     pi log(pi / rho) + (1 - pi) log((1 - pi) / (1 - rho)), from logits so that it is finite
-    even where pi or rho round to 0 or 1 in floating point.
+    even where pi or rho round to 0 or 1 in floating point. With log(1 - pi) = log pi - t
+    (t the logit) it needs one ``logsigmoid`` of the posterior logits.
     """
-    prior_logit = torch.as_tensor(prior_logit, dtype=logit.dtype, device=logit.device)
     pi = torch.sigmoid(logit)
-    return pi * (F.logsigmoid(logit) - F.logsigmoid(prior_logit)) + (1.0 - pi) * (
+    log_pi = F.logsigmoid(logit)
+    if isinstance(prior_logit, float):
+        log_rho, log_1m_rho = _log_sigmoid_float(prior_logit), _log_sigmoid_float(-prior_logit)
+        # pi (log pi - log rho) + (1 - pi)(log pi - t - log(1 - rho))
+        return log_pi - (1.0 - pi) * (logit + log_1m_rho) - pi * log_rho
+    prior_logit = torch.as_tensor(prior_logit, dtype=logit.dtype, device=logit.device)
+    return pi * (log_pi - F.logsigmoid(prior_logit)) + (1.0 - pi) * (
         F.logsigmoid(-logit) - F.logsigmoid(-prior_logit)
     )
+
+
+def _log_sigmoid_float(t: float) -> float:
+    return -math.log1p(math.exp(-t)) if t >= 0 else t - math.log1p(math.exp(t))
 
 
 def probability_logit(p: float) -> float:
@@ -71,6 +83,32 @@ def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior
     return slab, spike
 
 
+class _BernoulliNLL(torch.autograd.Function):
+    """-log Bernoulli(x | sigmoid(l)) summed per example, with a hand-written backward.
+
+    softplus(l) - x l = max(l, 0) - x l + log(1 + exp(-|l|)). ``torch.log`` is vectorised on
+    the CPU where ``log1p`` and ``logsigmoid`` are not (2.5x slower here); since
+    1 + exp(-|l|) lies in (1, 2], the absolute error per pixel stays below 1e-7. The gradient
+    is sigmoid(l) - x, computed in one pass instead of autograd's chain of small kernels.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, x):
+        ctx.save_for_backward(logits, x)
+        softplus_minus_xl = torch.addcmul(logits.clamp_min(0), x, logits, value=-1.0)
+        softplus_minus_xl.add_(torch.exp(-logits.abs()).add_(1.0).log_())
+        return softplus_minus_xl.flatten(1).sum(1)
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, x = ctx.saved_tensors
+        shape = (-1,) + (1,) * (logits.dim() - 1)
+        grad_x = None
+        if ctx.needs_input_grad[1]:
+            grad_x = -logits * grad.view(shape)
+        return torch.sigmoid(logits).sub_(x).mul_(grad.view(shape)), grad_x
+
+
 def bernoulli_nll(x_logits, x):
     """-log p(x | z) for a Bernoulli likelihood on logits, summed over all but the batch axis.
 
@@ -81,5 +119,4 @@ def bernoulli_nll(x_logits, x):
     Returns:
         (B,) nats per example.
     """
-    nll = F.binary_cross_entropy_with_logits(x_logits, x, reduction="none")
-    return nll.flatten(1).sum(1)
+    return _BernoulliNLL.apply(x_logits, x)

@@ -37,17 +37,18 @@ class LossAccumulator:
 
     def __init__(self):
         self.count = 0
-        self.sums: dict[str, Tensor] = {}
+        self.names: list[str] | None = None
+        self.sums: Tensor | None = None
         self.pi_per_dim: Tensor | None = None
         self.hard_active: Tensor | None = None
 
     def add(self, output: ModelOutput) -> None:
         loss = output.loss
         n = loss.neg_elbo.shape[0]
-        terms = {"total": loss.total, "recon": loss.recon, "kl": loss.kl, "neg_elbo": loss.neg_elbo.mean(), **loss.parts}
-        for name, value in terms.items():
-            value = value.detach() * n
-            self.sums[name] = value if name not in self.sums else self.sums[name] + value
+        if self.names is None:
+            self.names = ["total", "recon", "kl", "neg_elbo", *loss.parts]
+        terms = torch.stack([loss.total, loss.recon, loss.kl, loss.neg_elbo.mean(), *loss.parts.values()]).detach() * n
+        self.sums = terms if self.sums is None else self.sums + terms
         pi = output.posterior.spike_prob
         if pi is not None:
             pi = pi.detach()
@@ -63,7 +64,7 @@ class LossAccumulator:
         over the examples exceeds 0.5), ``active_expected`` (mean of sum_j pi_j per example)
         and ``active_hard`` (mean number of dimensions with pi_j > 0.5 per example).
         """
-        out = {name: float(value) / self.count for name, value in self.sums.items()}
+        out = {name: float(value) / self.count for name, value in zip(self.names, self.sums.tolist())}
         if self.pi_per_dim is not None:
             mean_pi_dim = self.pi_per_dim / self.count
             out["mean_pi"] = float(mean_pi_dim.mean())

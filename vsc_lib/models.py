@@ -260,9 +260,12 @@ class VSC(LatentModel):
         return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE), spike_logit=spike_logit)
 
     def sample(self, posterior):
-        mu, var = posterior.mu, posterior.logvar.exp()
-        lam = self.lam
-        slab = lam * mu + torch.randn_like(mu) * (lam * var + (1.0 - lam)).sqrt()
+        mu, logvar = posterior.mu, posterior.logvar
+        lam = float(self.lam)
+        if lam == 1.0:  # after (or without) warm-up: the learned slab
+            slab = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        else:
+            slab = lam * mu + torch.randn_like(mu) * (lam * logvar.exp() + (1.0 - lam)).sqrt()
         shifted = torch.rand_like(mu) + posterior.spike_prob - 1.0  # >= 0 with probability pi
         hard = (shifted >= 0).to(mu.dtype)
         if not self.training:

@@ -33,14 +33,15 @@ def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):
     )
 
 
-def bernoulli_kl(logit, prior_logit):
+def bernoulli_kl(logit, prior_logit, prob=None):
     """KL( Bernoulli(sigmoid(logit)) || Bernoulli(sigmoid(prior_logit)) ) per dimension.
 
     pi log(pi / rho) + (1 - pi) log((1 - pi) / (1 - rho)), from logits so that it is finite
     even where pi or rho round to 0 or 1 in floating point. With log(1 - pi) = log pi - t
-    (t the logit) it needs one ``logsigmoid`` of the posterior logits.
+    (t the logit) it needs one ``logsigmoid`` of the posterior logits. ``prob``, if given, is
+    sigmoid(logit) already computed by the caller.
     """
-    pi = torch.sigmoid(logit)
+    pi = torch.sigmoid(logit) if prob is None else prob
     log_pi = F.logsigmoid(logit)
     if isinstance(prior_logit, float):
         log_rho, log_1m_rho = _log_sigmoid_float(prior_logit), _log_sigmoid_float(-prior_logit)
@@ -63,7 +64,7 @@ def probability_logit(p: float) -> float:
     return math.log(p) - math.log1p(-p)
 
 
-def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior_spike_logit=0.0):
+def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior_spike_logit=0.0, spike_prob=None):
     """Closed-form KL between two factorised spike-and-slab distributions, split in two parts.
 
     For q_j = pi_j N(mu_j, s_j^2) + (1 - pi_j) delta_0 and
@@ -74,12 +75,14 @@ def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior
         mu, logvar, spike_logit: (..., J) slab mean, slab log-variance and spike logit of q.
         prior_mu, prior_logvar, prior_spike_logit: the same for r, broadcastable to (..., J).
 
+        spike_prob: sigmoid(spike_logit), if the caller already has it.
+
     Returns:
         ``(slab, spike)``: two (..., J) tensors whose sum is the KL per dimension.
     """
-    pi = torch.sigmoid(spike_logit)
+    pi = torch.sigmoid(spike_logit) if spike_prob is None else spike_prob
     slab = pi * gaussian_kl(mu, logvar, prior_mu, prior_logvar)
-    spike = bernoulli_kl(spike_logit, prior_spike_logit)
+    spike = bernoulli_kl(spike_logit, prior_spike_logit, prob=pi)
     return slab, spike
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import torch
 from torch import Tensor, nn
@@ -34,9 +35,9 @@ class Posterior:
     logvar: Tensor | None = None
     spike_logit: Tensor | None = None
 
-    @property
+    @cached_property
     def spike_prob(self) -> Tensor | None:
-        """(B, J) probability pi that each dimension is on (VSC)."""
+        """(B, J) probability pi that each dimension is on (VSC); computed once per posterior."""
         return None if self.spike_logit is None else torch.sigmoid(self.spike_logit)
 
 
@@ -277,7 +278,8 @@ class VSC(LatentModel):
 
     def regularizer(self, posterior):
         slab, spike = spike_slab_kl(
-            posterior.mu, posterior.logvar, posterior.spike_logit, prior_spike_logit=self.prior_spike_logit
+            posterior.mu, posterior.logvar, posterior.spike_logit, prior_spike_logit=self.prior_spike_logit,
+            spike_prob=posterior.spike_prob,
         )
         return {"kl_slab": slab.sum(1), "kl_spike": spike.sum(1)}
 

@@ -99,16 +99,18 @@ class Encoded:
         mu: (N, J) code / mean / slab mean.
         logvar: (N, J) or None.
         spike_prob: (N, J) spike probabilities (VSC) or None.
+        spike_logit: (N, J) their logits (VSC) or None.
     """
 
     mu: Tensor
     logvar: Tensor | None
     spike_prob: Tensor | None
+    spike_logit: Tensor | None = None
 
 
 def encode_dataset(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Encoded:
     """Encode ``x`` (N, C, H, W) batch by batch."""
-    parts = {"mu": [], "logvar": [], "spike_prob": []}
+    parts = {"mu": [], "logvar": [], "spike_prob": [], "spike_logit": []}
     with _eval_mode(model):
         for batch in x.split(batch_size):
             posterior = model.encode(batch.to(model.device))
@@ -117,6 +119,7 @@ def encode_dataset(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Enc
                 parts["logvar"].append(posterior.logvar.cpu())
             if posterior.spike_logit is not None:
                 parts["spike_prob"].append(posterior.spike_prob.cpu())
+                parts["spike_logit"].append(posterior.spike_logit.cpu())
     return Encoded(**{k: torch.cat(v) if v else None for k, v in parts.items()})
 
 

@@ -3,7 +3,8 @@
 #   system  the Debian package that ships Fashion-MNIST (needs root or sudo)
 #   venv    .venv with the pinned packages (requirements.txt + constraints.txt) and vsc_lib
 #   data    data/ filled from the offline sources and verified by md5
-# With no argument it does all three. A second run only checks and prints what it skipped.
+#   mathjax MathJax from the npm registry into book/_extra/mathjax, so the HTML reads offline
+# With no argument it does all four. A second run only checks and prints what it skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,6 +51,25 @@ venv() {
   say "venv: ready ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'))"
 }
 
+mathjax() {
+  # The book must read offline: serve MathJax from the built site instead of a CDN. The npm
+  # registry is reachable where PyPI is; the speech-rule engine (sre) is left out (not used).
+  local target=book/_extra/mathjax version=3.2.2
+  if [ -f "$target/tex-chtml.js" ] && [ "$(cat "$target/.version" 2>/dev/null)" = "$version" ]; then
+    say "mathjax: $version already in $target"
+    return
+  fi
+  say "mathjax: fetching mathjax@$version from the npm registry into $target"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack "mathjax@$version" --silent >/dev/null)
+  tar -xzf "$tmp/mathjax-$version.tgz" -C "$tmp"
+  rm -rf "$target" && mkdir -p "$target"
+  (cd "$tmp/package/es5" && tar -cf - --exclude=./sre .) | tar -xf - -C "$target"
+  echo "$version" > "$target/.version"
+  rm -rf "$tmp"
+}
+
 data() {
   say "data: preparing MNIST and Fashion-MNIST in data/"
   "$VENV/bin/python" -m vsc_lib.data prepare | sed 's/^/[setup]   /'
@@ -59,6 +79,7 @@ case "${1:-all}" in
   system) system ;;
   venv) venv ;;
   data) data ;;
-  all) system; venv; data ;;
-  *) echo "usage: $0 [system|venv|data|all]" >&2; exit 2 ;;
+  mathjax) mathjax ;;
+  all) system; venv; data; mathjax ;;
+  *) echo "usage: $0 [system|venv|data|mathjax|all]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,86 @@
+"""Execute every chapter notebook with papermill into book/, then build the HTML with Jupyter Book.
+
+Usage: python scripts/build_book.py [--profile full|quick] [--only 01_autoencoders ...] [--no-html]
+
+Chapters are executed in order (later chapters reuse runs cached by earlier ones); each one's
+wall time is printed and written to _build/timings-<profile>.json. The executed copies in book/
+are build products: they are regenerated here and never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+BOOK = ROOT / "book"
+HIDDEN_TAGS = {"parameters", "injected-parameters"}
+
+
+def hide_parameter_cells(path: Path) -> None:
+    """Tag papermill's parameter cells ``remove-cell`` so the book shows no parameter noise."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if HIDDEN_TAGS & set(tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(notebook, path)
+
+
+def execute(name: str, profile: str) -> float:
+    source, target = NOTEBOOKS / f"{name}.ipynb", BOOK / f"{name}.ipynb"
+    began = time.perf_counter()
+    papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
+                               cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
+    hide_parameter_cells(target)
+    return time.perf_counter() - began
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="full", choices=["full", "quick"])
+    parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--no-html", action="store_true")
+    args = parser.parse_args()
+    names = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if args.only:
+        names = [n for n in names if n in args.only]
+    timings = {}
+    total = time.perf_counter()
+    for name in names:
+        print(f"[book] executing {name} ({args.profile} profile)", flush=True)
+        try:
+            timings[name] = execute(name, args.profile)
+        except papermill.PapermillExecutionError as error:
+            print(f"[book] {name} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
+            print(f"[book] the executed copy with the traceback is book/{name}.ipynb", file=sys.stderr)
+            return 1
+        print(f"[book]   done in {timings[name]:.0f} s", flush=True)
+    if not args.no_html:
+        print("[book] jupyter-book build book/ --all -W --keep-going", flush=True)
+        began = time.perf_counter()
+        jb = Path(sys.executable).with_name("jupyter-book")
+        result = subprocess.run([str(jb), "build", "book/", "--all", "-W", "--keep-going"], cwd=ROOT)
+        timings["jupyter-book"] = time.perf_counter() - began
+        if result.returncode != 0:
+            return result.returncode
+    timings["total"] = time.perf_counter() - total
+    out = ROOT / "_build" / f"timings-{args.profile}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(timings, indent=2) + "\n")
+    print(f"[book] total {timings['total']:.0f} s; timings in {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    raise SystemExit(main())

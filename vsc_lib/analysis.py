@@ -1,0 +1,109 @@
+"""Analyses the chapters run on trained models: latent grids, noise and denoising, active units,
+spike switching and traversals. Each function returns tensors or plain numbers; plotting is
+left to :mod:`vsc_lib.plotting`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from .losses import gaussian_kl, spike_slab_kl
+from .metrics import _eval_mode, encode_dataset
+from .models import LatentModel
+
+
+def decode_grid(model: LatentModel, extent: float = 3.0, num: int = 15) -> Tensor:
+    """Decode a num x num grid of 2-D latent values over [-extent, extent]^2.
+
+    Returns:
+        (num, num, H, W) pixel probabilities; entry [i, j] has z = (grid[j], grid[i]).
+    """
+    if model.latent_dim != 2:
+        raise ValueError(f"a latent grid needs a 2-D latent space, this model has J = {model.latent_dim}.")
+    values = torch.linspace(-extent, extent, num)
+    z2, z1 = torch.meshgrid(values, values, indexing="ij")
+    z = torch.stack([z1.flatten(), z2.flatten()], 1).to(model.device)
+    with _eval_mode(model):
+        images = torch.sigmoid(model.decode(z)).cpu()
+    return images.reshape(num, num, *images.shape[-2:])
+
+
+def add_noise(x: Tensor, std: float, seed: int = 0) -> Tensor:
+    """x plus Gaussian noise of standard deviation ``std``, clipped to [0, 1] (seeded)."""
+    if std < 0:
+        raise ValueError(f"noise std={std} must be >= 0.")
+    generator = torch.Generator().manual_seed(seed)
+    return (x + std * torch.randn(x.shape, generator=generator)).clamp_(0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class DenoisingScore:
+    """Mean squared error per pixel against the clean images.
+
+    Attributes:
+        noisy: error of the noisy input itself (the do-nothing baseline).
+        reconstructed: error of the reconstruction of the noisy input.
+        clean_reconstructed: error of the reconstruction of the clean input (the model's floor).
+    """
+
+    noisy: float
+    reconstructed: float
+    clean_reconstructed: float
+
+    @property
+    def improvement(self) -> float:
+        """Fraction of the noise error removed: 1 - reconstructed / noisy."""
+        return 1.0 - self.reconstructed / self.noisy
+
+
+def denoising_score(model: LatentModel, clean: Tensor, noisy: Tensor, batch_size: int = 1000) -> DenoisingScore:
+    """How close the reconstruction of a noisy image comes to the clean one."""
+    def mse(a, b):
+        return float((a - b).pow(2).mean())
+
+    recon_noisy = torch.cat([model.reconstruct(b.to(model.device)).cpu() for b in noisy.split(batch_size)])
+    recon_clean = torch.cat([model.reconstruct(b.to(model.device)).cpu() for b in clean.split(batch_size)])
+    return DenoisingScore(noisy=mse(noisy, clean), reconstructed=mse(recon_noisy, clean),
+                          clean_reconstructed=mse(recon_clean, clean))
+
+
+def kl_per_dimension(model: LatentModel, x: Tensor) -> Tensor:
+    """(J,) mean KL of each latent dimension over x (VAE: Gaussian KL; VSC: both parts)."""
+    encoded = encode_dataset(model, x)
+    if encoded.logvar is None:
+        raise ValueError("an AE has no KL per dimension.")
+    if encoded.spike_prob is None:
+        return gaussian_kl(encoded.mu, encoded.logvar).mean(0)
+    slab, spike = spike_slab_kl(encoded.mu, encoded.logvar, encoded.spike_logit,
+                                prior_spike_logit=model.prior_spike_logit)
+    return (slab + spike).mean(0)
+
+
+def active_units(mu: Tensor, threshold: float = 0.01) -> int:
+    """Number of latent dimensions whose posterior mean varies across inputs: Var_x E[z_j | x] > threshold
+    (the 'active units' of Burda et al., 2016)."""
+    return int((mu.var(0) > threshold).sum())
+
+
+def set_dimensions(z: Tensor, dims: list[int], values: Tensor) -> Tensor:
+    """Copy of (B, J) codes with column ``dims[k]`` set to ``values[..., k]``."""
+    z = z.clone()
+    z[:, dims] = values.to(z)
+    return z
+
+
+def traverse(model: LatentModel, code: Tensor, dim: int, values: Tensor) -> Tensor:
+    """Decode one (J,) code with dimension ``dim`` swept over ``values``: (len(values), C, H, W)."""
+    z = code.to(model.device).repeat(len(values), 1)
+    z[:, dim] = values.to(z)
+    with _eval_mode(model):
+        return torch.sigmoid(model.decode(z)).cpu()
+
+
+def decode(model: LatentModel, z: Tensor) -> Tensor:
+    """Pixel probabilities of (B, J) codes."""
+    with _eval_mode(model):
+        return torch.sigmoid(model.decode(z.to(model.device))).cpu()

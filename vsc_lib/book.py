@@ -1,0 +1,55 @@
+"""Build profiles of the book: ``full`` (the real experiments) and ``quick`` (tiny subsets, one
+epoch, for CI and the notebook tests). A chapter's ``parameters`` cell sets ``profile``; papermill
+overrides it with ``-p profile quick`` and the tests through ``$VSC_BOOK_PROFILE``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .config import DataConfig
+
+PROFILE_ENV = "VSC_BOOK_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much data and how many epochs a chapter uses.
+
+    Attributes:
+        name: ``"full"`` or ``"quick"``.
+        num_train, num_test: subset sizes (``None``: the whole split).
+        max_epochs: cap on every run's epochs (``None``: as the chapter asks).
+        num_eval: test images used by the heavier analyses.
+    """
+
+    name: str
+    num_train: int | None
+    num_test: int | None
+    max_epochs: int | None
+    num_eval: int
+
+    @property
+    def is_quick(self) -> bool:
+        return self.name == "quick"
+
+    def epochs(self, full: int) -> int:
+        """``full`` epochs, capped in the quick profile."""
+        return full if self.max_epochs is None else min(full, self.max_epochs)
+
+    def data(self, dataset: str = "mnist") -> DataConfig:
+        return DataConfig(dataset, num_train=self.num_train, num_test=self.num_test)
+
+
+PROFILES = {
+    "full": Profile("full", num_train=None, num_test=None, max_epochs=None, num_eval=10_000),
+    "quick": Profile("quick", num_train=1000, num_test=500, max_epochs=1, num_eval=500),
+}
+
+
+def get_profile(name: str | None = None) -> Profile:
+    """The named profile; ``None`` reads ``$VSC_BOOK_PROFILE`` (default ``full``)."""
+    name = name or os.environ.get(PROFILE_ENV, "full")
+    if name not in PROFILES:
+        raise ValueError(f"unknown book profile {name!r}; use one of {', '.join(PROFILES)}.")
+    return PROFILES[name]

@@ -23,8 +23,12 @@ venv:
 data:
 	@bash scripts/setup.sh data
 
+# unit tests + every notebook run by nbval on tiny subsets, then the quick book built with -W
+# into _build/quick and its HTML checked in headless Chromium (math typeset, images loaded)
 test: setup
-	$(PY) -m pytest
+	VSC_BOOK_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
+	$(PY) scripts/build_book.py --profile quick
+	$(PY) scripts/check_html.py --html _build/quick/_build/html
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
@@ -36,4 +40,5 @@ lint: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts
 
 book: setup
-	$(VENV)/bin/jupyter-book build book/ -W --keep-going
+	$(PY) scripts/build_book.py --profile $(PROFILE)
+	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)

@@ -5,6 +5,10 @@ Usage: python scripts/build_book.py [--profile full|quick] [--only 01_autoencode
 Chapters are executed in order (later chapters reuse runs cached by earlier ones); each one's
 wall time is printed and written to _build/timings-<profile>.json. The executed copies in book/
 are build products: they are regenerated here and never committed.
+
+The full profile renders book/ into _build/html/. The quick profile (CI, `make test`) works in a
+copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
+full build.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ BOOK = ROOT / "book"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 
 
-def hide_parameter_cells(path: Path) -> None:
-    """Tag papermill's parameter cells ``remove-cell`` so the book shows no parameter noise."""
+def tidy_for_the_book(path: Path) -> None:
+    """Tag papermill's parameter cells ``remove-cell`` (no parameter noise in the book) and drop
+    saved widget state, whose presence makes the HTML load the widget manager from a CDN (the
+    explorer's output is removed from the static pages anyway)."""
     notebook = nbformat.read(path, as_version=4)
+    notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if HIDDEN_TAGS & set(tags) and "remove-cell" not in tags:
@@ -36,12 +43,34 @@ def hide_parameter_cells(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+def source_folder(profile: str) -> Path:
+    """book/ for the full profile; for the quick one a sibling copy of its prose and links (a
+    sibling, so that relative includes such as ../vsc_lib/models.py still resolve)."""
+    if profile == "full":
+        return BOOK
+    folder = ROOT / ".book-quick"
+    folder.mkdir(exist_ok=True)
+    for item in BOOK.iterdir():
+        if item.suffix == ".ipynb" or item.name.startswith("."):
+            continue
+        link = folder / item.name
+        if not link.is_symlink():
+            if link.exists():
+                raise FileExistsError(f"{link} is in the way of the quick build's link to {item}")
+            link.symlink_to(Path("..") / "book" / item.name)
+    return folder
+
+
+def html_folder(profile: str) -> Path:
+    return ROOT / "_build" / "html" if profile == "full" else ROOT / "_build" / "quick" / "_build" / "html"
+
+
 def execute(name: str, profile: str) -> float:
-    source, target = NOTEBOOKS / f"{name}.ipynb", BOOK / f"{name}.ipynb"
+    source, target = NOTEBOOKS / f"{name}.ipynb", source_folder(profile) / f"{name}.ipynb"
     began = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
-    hide_parameter_cells(target)
+    tidy_for_the_book(target)
     return time.perf_counter() - began
 
 
@@ -66,10 +95,13 @@ def main() -> int:
             return 1
         print(f"[book]   done in {timings[name]:.0f} s", flush=True)
     if not args.no_html:
-        print("[book] jupyter-book build book/ --all -W --keep-going", flush=True)
+        folder = source_folder(args.profile)
+        command = [str(Path(sys.executable).with_name("jupyter-book")), "build", f"{folder.name}/", "--all", "-W", "--keep-going"]
+        if args.profile != "full":
+            command += ["--path-output", str(html_folder(args.profile).parent.parent)]
+        print(f"[book] {' '.join(command[1:])}", flush=True)
         began = time.perf_counter()
-        jb = Path(sys.executable).with_name("jupyter-book")
-        result = subprocess.run([str(jb), "build", "book/", "--all", "-W", "--keep-going"], cwd=ROOT)
+        result = subprocess.run(command, cwd=ROOT)
         timings["jupyter-book"] = time.perf_counter() - began
         if result.returncode != 0:
             return result.returncode
@@ -77,7 +109,8 @@ def main() -> int:
     out = ROOT / "_build" / f"timings-{args.profile}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(timings, indent=2) + "\n")
-    print(f"[book] total {timings['total']:.0f} s; timings in {out.relative_to(ROOT)}")
+    print(f"[book] total {timings['total']:.0f} s; timings in {out.relative_to(ROOT)}; HTML in "
+          f"{html_folder(args.profile).relative_to(ROOT)}")
     return 0
 
 

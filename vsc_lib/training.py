@@ -36,7 +36,7 @@ from .config import CACHE_VERSION, RunConfig, run_name
 from .data import load_dataset
 from .metrics import LossAccumulator, evaluate
 from .models import VSC, LatentModel, build_model
-from .paths import cache_dir
+from .paths import cache_dir, write_atomic
 
 INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28)}
 
@@ -121,15 +121,6 @@ def lr_at(config: RunConfig, epoch: int) -> float:
 
 # ---------------------------------------------------------------------------------------------
 # files
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        tmp.write(payload)
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
 
 
 def _tensor_bytes(obj) -> bytes:
@@ -358,7 +349,7 @@ def train(
                     + (f" active {row['test_active_hard']:.1f}" if is_vsc else ""), refresh=True)
             if checkpoint is not None:
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                _atomic_write_bytes(checkpoint, _tensor_bytes({
+                write_atomic(checkpoint, _tensor_bytes({
                     "config": config.to_json(), "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(), "rng": _rng_state(generator),
                     "history": json.dumps(history), "epoch": epoch, "elapsed": elapsed,

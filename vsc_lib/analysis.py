@@ -107,3 +107,42 @@ def decode(model: LatentModel, z: Tensor) -> Tensor:
     """Pixel probabilities of (B, J) codes."""
     with _eval_mode(model):
         return torch.sigmoid(model.decode(z.to(model.device))).cpu()
+
+
+def most_used_dimensions(model: LatentModel, x: Tensor, num: int = 2) -> list[int]:
+    """The ``num`` latent dimensions that carry the most over x: highest mean spike probability
+    (VSC), highest mean KL (VAE) or highest variance of the code (AE)."""
+    encoded = encode_dataset(model, x)
+    if encoded.spike_prob is not None:
+        score = encoded.spike_prob.mean(0)
+    elif encoded.logvar is not None:
+        score = gaussian_kl(encoded.mu, encoded.logvar).mean(0)
+    else:
+        score = encoded.mu.var(0)
+    return [int(j) for j in torch.argsort(score, descending=True)[:num]]
+
+
+def sweep_two_dimensions(model: LatentModel, x: Tensor, values: Tensor) -> Tensor:
+    """Decode a grid over the two most used dimensions, all other dimensions at a neutral value.
+
+    VAE and VSC: the others are 0 (VSC: off) and the two take ``values``. AE, whose codes have
+    no scale or centre: the others sit at the mean code and the two move by ``values`` times
+    their standard deviation around their mean.
+
+    Returns:
+        (n, n, H, W) images; row i has the second dimension at values[-1 - i] (top = largest),
+        column j has the first at values[j].
+    """
+    dims = most_used_dimensions(model, x, 2)
+    n = len(values)
+    if model.num_heads == 1:  # the AE
+        mu = encode_dataset(model, x).mu
+        base, scale = mu.mean(0), mu[:, dims].std(0)
+    else:
+        base, scale = torch.zeros(model.latent_dim), torch.ones(2)
+    first, second = torch.meshgrid(values, values.flip(0), indexing="xy")
+    z = base.repeat(n * n, 1)
+    z[:, dims[0]] = base[dims[0]] + scale[0] * first.flatten()
+    z[:, dims[1]] = base[dims[1]] + scale[1] * second.flatten()
+    images = decode(model, z)
+    return images.reshape(n, n, *images.shape[-2:])

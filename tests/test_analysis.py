@@ -1,0 +1,70 @@
+"""Analyses used by the chapters, on inputs with known answers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vsc_lib import analysis
+from vsc_lib.config import ModelConfig
+from vsc_lib.models import build_model
+
+
+def _model(kind, latent_dim=6):
+    torch.manual_seed(0)
+    return build_model(ModelConfig(kind=kind, latent_dim=latent_dim, hidden_dim=16))
+
+
+def test_add_noise_is_seeded_clipped_and_zero_noise_is_identity():
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(analysis.add_noise(x, 0.0), x)
+    a, b = analysis.add_noise(x, 0.5, seed=3), analysis.add_noise(x, 0.5, seed=3)
+    assert torch.equal(a, b) and a.min() >= 0 and a.max() <= 1
+    with pytest.raises(ValueError, match="std"):
+        analysis.add_noise(x, -1.0)
+
+
+def test_denoising_score_of_an_identity_model_removes_nothing():
+    model = _model("ae")
+    clean = torch.rand(5, 1, 28, 28)
+    noisy = analysis.add_noise(clean, 0.3)
+    model.reconstruct = lambda x, kind="default": x  # a perfect copier passes the noise through
+    score = analysis.denoising_score(model, clean, noisy)
+    assert score.reconstructed == pytest.approx(score.noisy) and score.improvement == pytest.approx(0.0)
+    assert score.clean_reconstructed == 0.0
+
+
+def test_active_units_counts_dimensions_that_vary():
+    mu = torch.zeros(100, 4)
+    mu[:, 1] = torch.linspace(-1, 1, 100)
+    mu[:, 3] = 0.001 * torch.randn(100)
+    assert analysis.active_units(mu) == 1
+
+
+def test_most_used_dimensions_follow_the_spike_probabilities():
+    model = _model("vsc")
+    with torch.no_grad():
+        model.heads.weight.zero_()
+        model.heads.bias.zero_()
+        model.heads.bias[2 * 6 + 4] = 5.0  # dimension 4 almost always on
+        model.heads.bias[2 * 6 + 1] = 2.0  # dimension 1 often on
+    assert analysis.most_used_dimensions(model, torch.rand(20, 1, 28, 28), 2) == [4, 1]
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "vsc"])
+def test_two_dimensional_sweeps_have_the_grid_shape(kind):
+    images = analysis.sweep_two_dimensions(_model(kind), torch.rand(30, 1, 28, 28), torch.linspace(-1, 1, 5))
+    assert images.shape == (5, 5, 28, 28) and images.min() >= 0 and images.max() <= 1
+
+
+def test_decode_grid_needs_a_two_dimensional_latent():
+    assert analysis.decode_grid(_model("vae", latent_dim=2), num=4).shape == (4, 4, 28, 28)
+    with pytest.raises(ValueError, match="2-D latent space"):
+        analysis.decode_grid(_model("vae", latent_dim=3))
+
+
+def test_traverse_changes_only_the_chosen_dimension():
+    model = _model("vsc")
+    code = torch.zeros(6)
+    images = analysis.traverse(model, code, 2, torch.tensor([0.0, 0.0, 3.0]))
+    assert torch.equal(images[0], images[1]) and not torch.equal(images[0], images[2])

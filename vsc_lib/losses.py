@@ -74,7 +74,6 @@ def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior
     Args:
         mu, logvar, spike_logit: (..., J) slab mean, slab log-variance and spike logit of q.
         prior_mu, prior_logvar, prior_spike_logit: the same for r, broadcastable to (..., J).
-
         spike_prob: sigmoid(spike_logit), if the caller already has it.
 
     Returns:

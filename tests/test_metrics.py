@@ -65,3 +65,42 @@ def test_codes_and_reconstruction_error_of_an_identity_like_autoencoder():
     binary = (x > 0.5).float()
     model.decode = lambda z: (binary * 2 - 1) * 50.0  # logits saturating at the right pixels
     assert reconstruction_error(model, binary)["mse"] < 1e-12
+
+
+@pytest.mark.parametrize("kind", ["vae", "vsc"])
+def test_importance_weighted_bound_with_one_sample_averages_to_the_elbo(kind):
+    """Checks the sampled log-densities against the closed-form KL: E[log w] = ELBO for K = 1."""
+    from vsc_lib.metrics import importance_weighted_log_likelihood
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, latent_dim=5, hidden_dim=16, alpha=0.3)).eval()
+    x = torch.rand(1, 1, 28, 28).expand(4000, 1, 28, 28).contiguous()
+    iw1 = importance_weighted_log_likelihood(model, x, num_samples=1, batch_size=1000)
+    elbo = -evaluate(model, x[:1], num_samples=4000)["neg_elbo"]
+    assert iw1.mean().item() == pytest.approx(elbo, abs=4 * iw1.std().item() / 4000**0.5 + 1e-3)
+
+
+@pytest.mark.parametrize("kind", ["vae", "vsc"])
+def test_importance_weighted_estimate_is_exact_when_q_is_the_prior_and_rises_with_k(kind):
+    from vsc_lib.losses import probability_logit
+    from vsc_lib.metrics import importance_weighted_log_likelihood
+
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind=kind, latent_dim=4, hidden_dim=8, alpha=0.2)).eval()
+    x = (torch.rand(3, 1, 28, 28) > 0.5).float()
+    with torch.no_grad():
+        model.heads.weight.zero_()
+        model.heads.bias.zero_()  # q(z|x) = N(0, I), the VAE prior ...
+        if kind == "vsc":
+            model.heads.bias[8:] = probability_logit(0.2)  # ... and spikes on with probability alpha
+        model.decoder[0].weight.zero_()  # the decoder ignores z: p(x) = p(x | z) exactly
+    exact = -torch.nn.functional.binary_cross_entropy_with_logits(model.decode(torch.zeros(3, 4)), x, reduction="none").flatten(1).sum(1)
+    estimate = importance_weighted_log_likelihood(model, x, num_samples=7)
+    assert torch.allclose(estimate, exact, atol=1e-3)
+
+    torch.manual_seed(1)
+    trained_like = build_model(ModelConfig(kind=kind, latent_dim=4, hidden_dim=8, alpha=0.2)).eval()
+    x = torch.rand(200, 1, 28, 28)
+    small = importance_weighted_log_likelihood(trained_like, x, num_samples=1).mean()
+    large = importance_weighted_log_likelihood(trained_like, x, num_samples=50).mean()
+    assert large > small

@@ -7,6 +7,7 @@ it back in the mode it was in.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .losses import bernoulli_nll
 from .models import LatentModel, ModelOutput
 
 
@@ -243,3 +245,56 @@ def linear_probe(
         train_acc = float(((x @ weight + bias).argmax(1) == y).double().mean())
         test_acc = float(((x_test @ weight + bias).argmax(1) == test_labels).double().mean())
     return ProbeResult(accuracy=test_acc, train_accuracy=train_acc, num_labels=num_labels)
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _log_normal(z: Tensor, mu, logvar) -> Tensor:
+    return -_HALF_LOG_2PI - 0.5 * logvar - 0.5 * (z - mu).pow(2) / torch.exp(logvar)
+
+
+def latent_log_densities(model: LatentModel, posterior, z: Tensor) -> tuple[Tensor, Tensor]:
+    """log p(z) and log q(z | x), summed over dimensions, for draws ``z`` (K, B, J).
+
+    VSC densities are taken with respect to Lebesgue measure plus a unit atom at zero (the
+    measure under which the closed-form KL holds): log(1 - pi) where z_j = 0, log pi + log N
+    elsewhere; the same for the prior with alpha.
+    """
+    if posterior.logvar is None:
+        raise ValueError(f"{type(model).__name__} has no latent density; use a VAE or VSC.")
+    log_q = _log_normal(z, posterior.mu, posterior.logvar)
+    log_p = _log_normal(z, 0.0, torch.zeros(()))
+    if posterior.spike_logit is not None:
+        on = z != 0
+        prior_logit = torch.tensor(model.prior_spike_logit)
+        log_q = torch.where(on, F.logsigmoid(posterior.spike_logit) + log_q, F.logsigmoid(-posterior.spike_logit))
+        log_p = torch.where(on, F.logsigmoid(prior_logit) + log_p, F.logsigmoid(-prior_logit))
+    return log_p.sum(-1), log_q.sum(-1)
+
+
+def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_samples: int = 100,
+                                       batch_size: int = 100, chunk: int = 50) -> Tensor:
+    """Importance-weighted estimate of log p(x) per example, (N,) nats (Burda et al., 2016).
+
+    log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x) with z_k ~ q(z | x) drawn exactly (hard
+    spike for VSC). With K = 1 its mean is the ELBO; it rises towards log p(x) as K grows.
+    """
+    if num_samples < 1:
+        raise ValueError(f"num_samples={num_samples} must be >= 1.")
+    out = []
+    with _eval_mode(model):
+        for batch in x.split(batch_size):
+            batch = batch.to(model.device)
+            posterior = model.encode(batch)
+            log_weights = []
+            for start in range(0, num_samples, chunk):
+                k = min(chunk, num_samples - start)
+                z = torch.stack([model.sample(posterior) for _ in range(k)])  # (k, B, J)
+                logits = model.decode(z.flatten(0, 1))
+                log_lik = -bernoulli_nll(logits, batch.repeat(k, *([1] * (batch.dim() - 1)))).view(k, -1)
+                log_p, log_q = latent_log_densities(model, posterior, z)
+                log_weights.append(log_lik + log_p - log_q)
+            log_weights = torch.cat(log_weights)
+            out.append((torch.logsumexp(log_weights, 0) - math.log(num_samples)).cpu())
+    return torch.cat(out)

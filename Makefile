@@ -9,9 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
 
-.PHONY: setup system venv data test test-fast book bench lint clean-book
+.PHONY: setup system venv data mathjax test test-fast book bench lint
 
-setup:  ## system package, virtual environment, data: idempotent
+setup:  ## Debian packages, virtual environment, data, MathJax: idempotent
 	@bash scripts/setup.sh
 
 system:
@@ -42,3 +42,6 @@ lint: setup
 book: setup
 	$(PY) scripts/build_book.py --profile $(PROFILE)
 	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)
+
+mathjax:
+	@bash scripts/setup.sh mathjax

@@ -150,3 +150,11 @@ def test_interrupted_training_resumes_to_the_same_result(synthetic_data, tiny_co
 def test_train_or_load_rejects_a_non_config():
     with pytest.raises(TypeError, match="RunConfig"):
         train_or_load({"model": "vsc"})
+
+
+def test_an_unreadable_checkpoint_is_kept_aside_and_training_starts_over(synthetic_data, tiny_config, tmp_path, capsys):
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    run = train(tiny_config, progress=False, checkpoint_dir=tmp_path)
+    assert len(run.history) == tiny_config.train.num_epochs
+    assert (tmp_path / "checkpoint.pt.bad").read_bytes() == b"not a checkpoint"
+    assert "could not be read" in capsys.readouterr().out

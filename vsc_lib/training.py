@@ -291,8 +291,16 @@ def train(
     start_epoch, elapsed = 0, 0.0
 
     checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
+    state = None
     if checkpoint is not None and checkpoint.is_file():
-        state = torch.load(checkpoint, map_location=device, weights_only=True)
+        try:
+            state = torch.load(checkpoint, map_location=device, weights_only=True)
+        except Exception as error:  # unpickling errors have many types
+            kept = checkpoint.with_suffix(".pt.bad")
+            os.replace(checkpoint, kept)
+            print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
+                  "training starts from the beginning.")
+    if state is not None:
         if state["config"] == config.to_json():
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])

@@ -88,13 +88,6 @@ def active_units(mu: Tensor, threshold: float = 0.01) -> int:
     return int((mu.var(0) > threshold).sum())
 
 
-def set_dimensions(z: Tensor, dims: list[int], values: Tensor) -> Tensor:
-    """Copy of (B, J) codes with column ``dims[k]`` set to ``values[..., k]``."""
-    z = z.clone()
-    z[:, dims] = values.to(z)
-    return z
-
-
 def traverse(model: LatentModel, code: Tensor, dim: int, values: Tensor) -> Tensor:
     """Decode one (J,) code with dimension ``dim`` swept over ``values``: (len(values), C, H, W)."""
     z = code.to(model.device).repeat(len(values), 1)

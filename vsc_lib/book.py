@@ -29,10 +29,6 @@ class Profile:
     max_epochs: int | None
     num_eval: int
 
-    @property
-    def is_quick(self) -> bool:
-        return self.name == "quick"
-
     def epochs(self, full: int) -> int:
         """``full`` epochs, capped in the quick profile."""
         return full if self.max_epochs is None else min(full, self.max_epochs)

@@ -17,7 +17,15 @@ import torch
 
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.data import load_dataset
-from vsc_lib.metrics import encode_dataset, evaluate, latent_codes, linear_probe, reconstruction_error, spike_statistics
+from vsc_lib.metrics import (
+    class_pattern_distance,
+    encode_dataset,
+    evaluate,
+    latent_codes,
+    linear_probe,
+    reconstruction_error,
+    spike_statistics,
+)
 from vsc_lib.training import train_or_load
 
 TRAIN = TrainConfig(num_epochs=30, batch_size=128, lr=1e-3, seed=0)
@@ -70,11 +78,7 @@ def main() -> None:
             entry["mean_expected_active"] = float(stats.expected_per_example.mean())
             entry["dims_ever_used"] = stats.dims_ever_used
             entry["per_class_active"] = stats.per_class_active.tolist()
-            pattern = (stats.per_class_mean_pi > 0.5).float()
-            # how different the classes' sets of commonly used dimensions are (Jaccard distance)
-            inter = pattern @ pattern.T
-            union = pattern.sum(1)[:, None] + pattern.sum(1)[None, :] - inter
-            entry["per_class_pattern_jaccard_distance_mean"] = float((1 - inter / union.clamp_min(1)).sum() / 90)
+            entry["per_class_pattern_jaccard_distance_mean"] = class_pattern_distance(stats.per_class_mean_pi)
         recon = run.model.reconstruct(test.x[:10].to(run.model.device)).cpu()
         entry["recon_pairwise_mse_mean"] = float(torch.cdist(recon.flatten(1), recon.flatten(1)).pow(2).sum() / 90 / 784)
         if model_config.latent_dim == 200:

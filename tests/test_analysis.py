@@ -68,3 +68,10 @@ def test_traverse_changes_only_the_chosen_dimension():
     code = torch.zeros(6)
     images = analysis.traverse(model, code, 2, torch.tensor([0.0, 0.0, 3.0]))
     assert torch.equal(images[0], images[1]) and not torch.equal(images[0], images[2])
+
+
+def test_active_dimensions_are_ordered_by_slab_magnitude():
+    mu = torch.tensor([0.1, -3.0, 2.0, 5.0])
+    pi = torch.tensor([0.9, 0.8, 0.7, 0.2])  # dimension 3 is off despite its large slab mean
+    assert analysis.active_dimensions(mu, pi) == [1, 2, 0]
+    assert analysis.active_dimensions(mu, pi, limit=2) == [1, 2]

@@ -105,3 +105,14 @@ def test_importance_weighted_estimate_is_exact_when_q_is_the_prior_and_rises_wit
     small = importance_weighted_log_likelihood(trained_like, x, num_samples=1).mean()
     large = importance_weighted_log_likelihood(trained_like, x, num_samples=50).mean()
     assert large > small
+
+
+def test_class_pattern_distance_on_oracle_patterns():
+    from vsc_lib.metrics import class_pattern_distance
+
+    same = torch.tensor([[0.9, 0.9, 0.0], [0.8, 0.7, 0.1], [0.6, 0.9, 0.2]])
+    disjoint = torch.eye(3) * 0.9
+    assert class_pattern_distance(same) == pytest.approx(0.0)
+    assert class_pattern_distance(disjoint) == pytest.approx(1.0)
+    half = torch.tensor([[0.9, 0.9], [0.9, 0.1]])  # {0, 1} vs {0}: Jaccard distance 1/2
+    assert class_pattern_distance(half) == pytest.approx(0.5)

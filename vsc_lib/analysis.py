@@ -88,6 +88,13 @@ def active_units(mu: Tensor, threshold: float = 0.01) -> int:
     return int((mu.var(0) > threshold).sum())
 
 
+def active_dimensions(mu: Tensor, spike_prob: Tensor, limit: int | None = None) -> list[int]:
+    """Dimensions of one (J,) code with pi > 0.5, largest |slab mean| first (at most ``limit``)."""
+    on = spike_prob > 0.5
+    order = torch.argsort(mu.abs() * on, descending=True)[: int(on.sum())]
+    return [int(j) for j in order][:limit]
+
+
 def traverse(model: LatentModel, code: Tensor, dim: int, values: Tensor) -> Tensor:
     """Decode one (J,) code with dimension ``dim`` swept over ``values``: (len(values), C, H, W)."""
     z = code.to(model.device).repeat(len(values), 1)

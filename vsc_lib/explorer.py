@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from .analysis import decode
+from .analysis import active_dimensions, decode
 from .models import VSC
 
 
@@ -23,7 +23,7 @@ def spike_explorer(model: VSC, x: torch.Tensor, max_dims: int = 8, extra_dims: i
     with torch.no_grad():
         posterior = model.eval().encode(x.to(model.device))
     mu, pi = posterior.mu[0].cpu(), posterior.spike_prob[0].cpu()
-    active = [int(j) for j in torch.argsort(mu.abs() * (pi > 0.5), descending=True)[: int((pi > 0.5).sum())]][:max_dims]
+    active = active_dimensions(mu, pi, max_dims)
     inactive = [int(j) for j in torch.argsort(pi) if int(j) not in active][:extra_dims]
     dims = active + inactive
     toggles = [widgets.ToggleButton(value=j in active, description=f"z{j}", layout=widgets.Layout(width="70px")) for j in dims]

@@ -192,6 +192,18 @@ def spike_statistics(spike_prob: Tensor, labels: Tensor, num_classes: int, thres
     )
 
 
+def class_pattern_distance(per_class_mean_pi: Tensor, threshold: float = 0.5) -> float:
+    """Mean Jaccard distance between the classes' sets of dimensions with mean pi > threshold,
+    over all ordered pairs of distinct classes: 0 when every class uses the same dimensions,
+    1 when no two classes share one (two empty sets count as identical)."""
+    pattern = (per_class_mean_pi > threshold).float()
+    inter = pattern @ pattern.T
+    union = pattern.sum(1)[:, None] + pattern.sum(1)[None, :] - inter
+    distance = torch.where(union > 0, 1 - inter / union.clamp_min(1), torch.zeros_like(union))
+    num = pattern.shape[0]
+    return float(distance.sum() / (num * (num - 1)))
+
+
 @dataclass(frozen=True)
 class ProbeResult:
     """Linear-probe outcome: test accuracy, and the training accuracy on the labelled subset."""

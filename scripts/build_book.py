@@ -68,8 +68,8 @@ def html_folder(profile: str) -> Path:
     return ROOT / "_build" / "html" if profile == "full" else ROOT / "_build" / "quick" / "_build" / "html"
 
 
-def execute(name: str, profile: str) -> float:
-    source, target = NOTEBOOKS / f"{name}.ipynb", source_folder(profile) / f"{name}.ipynb"
+def execute(name: str, profile: str, folder: Path) -> float:
+    source, target = NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb"
     began = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
@@ -94,15 +94,18 @@ def main() -> int:
         # one thread per kernel: on 2 cores two one-thread trainings do ~1.8x the work of one
         os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     failed = []
+    # prepared once, before the workers start: two chapters preparing it at the same time raced
+    # (one saw the other's fresh link as a file in the way)
+    folder = source_folder(args.profile)
 
     def run(name: str) -> None:
         print(f"[book] executing {name} ({args.profile} profile)", flush=True)
         try:
-            timings[name] = execute(name, args.profile)
+            timings[name] = execute(name, args.profile, folder)
         except papermill.PapermillExecutionError as error:
             failed.append(name)
             print(f"[book] {name} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)
-            print(f"[book] the executed copy with the traceback is {source_folder(args.profile).name}/{name}.ipynb",
+            print(f"[book] the executed copy with the traceback is {folder.name}/{name}.ipynb",
                   file=sys.stderr)
             return
         print(f"[book]   {name} done in {timings[name]:.0f} s", flush=True)
@@ -115,7 +118,6 @@ def main() -> int:
         return 1
     timings["chapters (wall)"] = time.perf_counter() - total
     if not args.no_html:
-        folder = source_folder(args.profile)
         command = [str(Path(sys.executable).with_name("jupyter-book")), "build", f"{folder.name}/", "--all", "-W", "--keep-going"]
         if args.profile != "full":
             command += ["--path-output", str(html_folder(args.profile).parent.parent)]

@@ -75,3 +75,40 @@ def test_active_dimensions_are_ordered_by_slab_magnitude():
     pi = torch.tensor([0.9, 0.8, 0.7, 0.2])  # dimension 3 is off despite its large slab mean
     assert analysis.active_dimensions(mu, pi) == [1, 2, 0]
     assert analysis.active_dimensions(mu, pi, limit=2) == [1, 2]
+
+
+def _vsc_with_known_spikes(active: list[int], latent_dim=6):
+    """A VSC whose encoder ignores the input: spike logits +10 on ``active`` and -10 elsewhere,
+    slab means j + 1 on dimension j."""
+    model = _model("vsc", latent_dim)
+    heads = model.heads
+    with torch.no_grad():
+        heads.weight.zero_()
+        heads.bias.zero_()
+        heads.bias[:latent_dim] = torch.arange(1, latent_dim + 1, dtype=torch.float32)
+        heads.bias[2 * latent_dim:] = -10.0
+        for j in active:
+            heads.bias[2 * latent_dim + j] = 10.0
+    return model
+
+
+def test_conditional_samples_keep_exactly_the_active_set_and_draw_standard_normal_slabs():
+    model = _vsc_with_known_spikes([1, 4])
+    codes, images = analysis.conditional_samples(model, torch.rand(3, 1, 28, 28), 2000, torch.Generator().manual_seed(0))
+    assert codes.shape == (3, 2000, 6) and images.shape == (3, 2000, 1, 28, 28)
+    assert torch.all(codes[..., [0, 2, 3, 5]] == 0) and torch.all(codes[..., [1, 4]] != 0)
+    drawn = codes[..., [1, 4]].flatten()
+    assert abs(float(drawn.mean())) < 0.05 and abs(float(drawn.std()) - 1) < 0.05  # the prior's slab, not the posterior's
+    with pytest.raises(ValueError, match="needs a model with spikes"):
+        analysis.conditional_samples(_model("vae"), torch.rand(1, 1, 28, 28), 2)
+
+
+def test_vary_largest_active_changes_the_largest_slab_mean_among_active_dimensions():
+    model = _vsc_with_known_spikes([0, 2])  # slab means 1 and 3 active, 6 (dim 5) is off
+    values = torch.tensor([-2.0, 0.0, 2.0])
+    dims, images = analysis.vary_largest_active(model, torch.rand(2, 1, 28, 28), values)
+    assert dims == [2, 2] and images.shape == (2, 3, 1, 28, 28)
+    code = torch.tensor([1.0, 0, 3.0, 0, 0, 0])
+    assert torch.allclose(images[0], analysis.traverse(model, code, 2, values))
+    dims, _ = analysis.vary_largest_active(_vsc_with_known_spikes([]), torch.rand(1, 1, 28, 28), values)
+    assert dims == [-1]

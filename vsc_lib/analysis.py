@@ -146,3 +146,41 @@ def sweep_two_dimensions(model: LatentModel, x: Tensor, values: Tensor) -> Tenso
     z[:, dims[1]] = base[dims[1]] + scale[1] * second.flatten()
     images = decode(model, z)
     return images.reshape(n, n, *images.shape[-2:])
+
+
+def conditional_samples(model: LatentModel, x: Tensor, num: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """VSC conditional sampling: keep each input's active set (pi > 0.5) and redraw the slab
+    values of those dimensions from the prior N(0, 1); every other dimension stays exactly zero.
+
+    Returns:
+        (codes, images): (B, num, J) codes and their (B, num, C, H, W) decoded pixel probabilities.
+    """
+    encoded = encode_dataset(model, x)
+    if encoded.spike_prob is None:
+        raise ValueError(f"conditional sampling needs a model with spikes (VSC), not {type(model).__name__}.")
+    active = (encoded.spike_prob > 0.5).to(torch.float32)  # (B, J)
+    slab = torch.randn((x.shape[0], num, active.shape[1]), generator=generator)
+    codes = active[:, None, :] * slab
+    images = decode(model, codes.flatten(0, 1))
+    return codes, images.view(x.shape[0], num, *images.shape[1:])
+
+
+def vary_largest_active(model: LatentModel, x: Tensor, values: Tensor) -> tuple[list[int], Tensor]:
+    """For each input, the deterministic code (slab means of the dimensions with pi > 0.5) with
+    its largest-magnitude active element set to each of ``values`` and decoded.
+
+    Returns:
+        (dims, images): the varied dimension per input (-1 when no dimension is active, in which
+        case the rows decode the unchanged code) and (B, len(values), C, H, W) images.
+    """
+    encoded = encode_dataset(model, x)
+    if encoded.spike_prob is None:
+        raise ValueError(f"varying the largest active element needs a VSC model, not {type(model).__name__}.")
+    dims, rows = [], []
+    for mu, pi in zip(encoded.mu, encoded.spike_prob, strict=True):
+        code = mu * (pi > 0.5)
+        order = active_dimensions(mu, pi, limit=1)
+        dim = order[0] if order else -1
+        dims.append(dim)
+        rows.append(traverse(model, code, dim, values) if dim >= 0 else decode(model, code.repeat(len(values), 1)))
+    return dims, torch.stack(rows)

@@ -133,3 +133,34 @@ def plot_latent_grids(panels: dict[str, np.ndarray], title: str | None = None) -
     if title:
         fig.suptitle(title)
     return fig
+
+
+#: One colour per sweep family (see ``vsc_lib.experiments``).
+FAMILY_COLOURS = {"vae": "#1f77b4", "vsc0.5": "#ff7f0e", "vsc0.2": "#2ca02c", "vsc0.1": "#8c564b", "vsc0.01": "#d62728"}
+
+
+def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, references: dict[str, dict[str, tuple]] | None = None,
+                       colours: dict[str, str] | None = None, linestyles: dict[str, str] | None = None) -> Figure:
+    """Side-by-side panels of curves over the latent size J (log axis).
+
+    ``panels[title][label] = (J values, means, sds)`` draws error bars (one sd);
+    ``references[title][label] = (J values, values)`` draws dashed curves without markers' fill
+    (published numbers). ``colours`` and ``linestyles`` are looked up by label.
+    """
+    colours, linestyles = colours or {}, linestyles or {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
+        for label, (x, mean, sd) in series.items():
+            ax.errorbar(x, mean, yerr=sd, marker="o", ms=3.5, capsize=2.5, label=label, color=colours.get(label),
+                        linestyle=linestyles.get(label, "-"))
+        for label, (x, values) in (references or {}).get(title, {}).items():
+            ax.plot(x, values, marker="x", ms=4, linestyle=":", label=label, color=colours.get(label), alpha=0.8)
+        ax.set_xscale("log", base=2)
+        ticks = sorted({int(v) for series_ in series.values() for v in series_[0]})
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("latent dimensions $J$")
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.legend(frameon=False, fontsize=7)
+    return fig

@@ -1,0 +1,107 @@
+"""The sweep behind the quantitative chapter: grids, families, cached evaluations, summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from vsc_lib import experiments
+from vsc_lib.config import ModelConfig, RunConfig, TrainConfig, DataConfig
+from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
+from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
+
+
+def test_families_parse_and_reject_what_they_do_not_know():
+    assert family_alpha("vae") is None
+    assert family_alpha("vsc0.01") == 0.01
+    for bad in ("ae", "vsc", "vsc1.5", "vsc0", "vscx", "VSC0.1"):
+        with pytest.raises(ValueError, match="unknown model family"):
+            family_alpha(bad)
+    with pytest.raises(ValueError, match="unknown model family"):
+        Grid("bad", ("mnist",), ("vae", "beta"), (8,), (0,), num_epochs=1)
+
+
+def test_grid_spans_every_combination_with_one_recipe():
+    grid = GRIDS["paper"]
+    configs = grid.configs()
+    assert len(configs) == grid.size == 2 * 4 * 6 * 3
+    assert len({c.to_json() for c in configs.values()}) == grid.size  # all distinct runs
+    vsc = configs[("fashion_mnist", "vsc0.2", 64, 1)]
+    assert (vsc.model.kind, vsc.model.alpha, vsc.model.latent_dim, vsc.train.seed) == ("vsc", 0.2, 64, 1)
+    assert vsc.model.spike_estimator == "straight_through"
+    assert vsc.model.kl_warmup_epochs == pytest.approx(0.1 * grid.num_epochs)
+    assert configs[("mnist", "vae", 8, 0)].model.kind == "vae"
+
+
+def test_paper_grid_shares_the_vsc_chapter_run():
+    """The 30-epoch J=200, alpha=0.01 seed-0 MNIST cell is the VSC chapter's straight-through
+    run, so a build trains it once."""
+    chapter = RunConfig(DataConfig("mnist"), ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through",
+                                                         kl_warmup_epochs=3.0), TrainConfig(num_epochs=30, batch_size=128, lr=1e-3, seed=0))
+    assert GRIDS["paper"].config(("mnist", "vsc0.01", 200, 0)) == chapter
+
+
+def test_get_grid_follows_the_profile_and_the_environment(monkeypatch):
+    monkeypatch.delenv(experiments.SWEEP_ENV, raising=False)
+    assert get_grid(profile="quick").name == "quick"
+    assert get_grid(profile="full").name == "book"
+    monkeypatch.setenv(experiments.SWEEP_ENV, "paper")
+    assert get_grid(profile="full").name == "paper"
+    assert get_grid("quick").name == "quick"
+    with pytest.raises(ValueError, match="unknown sweep grid 'huge'.*VSC_SWEEP"):
+        get_grid("huge")
+
+
+def test_reference_tables_only_use_latent_sizes_the_paper_grid_trains():
+    grid = GRIDS["paper"]
+    for table in (REPRODUCTION_NEG_ELBO, REPRODUCTION_ACCURACY):
+        for (dataset, family), row in table.items():
+            assert dataset in grid.datasets and family in grid.families
+            assert set(row) == set(grid.latent_dims)
+
+
+def _result(rows: dict) -> SweepResult:
+    grid = Grid("t", ("mnist",), ("vae", "vsc0.5"), (8, 32), (0, 1), num_epochs=1)
+    return SweepResult(grid, values=rows)
+
+
+def test_summaries_are_mean_and_sample_sd_over_seeds_and_selection_ignores_the_test_set():
+    rows = {}
+    for family, base in (("vae", 100.0), ("vsc0.5", 110.0)):
+        for j in (8, 32):
+            for seed in (0, 1):
+                # the test bound prefers J=8 and the training bound J=32: selection must follow training
+                rows[("mnist", family, j, seed)] = {"test_neg_elbo": base + (0 if j == 8 else 5) + 2 * seed,
+                                                    "train_neg_elbo": base + (5 if j == 8 else 0) + seed}
+    result = _result(rows)
+    table = summarise(result, "test_neg_elbo")
+    assert table.loc[("mnist", "vae", 32), "mean"] == pytest.approx(106.0)
+    assert table.loc[("mnist", "vae", 32), "sd"] == pytest.approx(math.sqrt(2.0))
+    assert table.loc[("mnist", "vsc0.5", 8), "n"] == 2
+    assert best_latent_dims(result) == {("mnist", "vae"): 32, ("mnist", "vsc0.5"): 32}
+    with pytest.raises(KeyError, match="no evaluated value 'probe_gated'"):
+        summarise(result, "probe_gated")
+
+
+@pytest.mark.slow
+def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation(tmp_path, capsys):
+    grid = Grid("tiny", ("mnist",), ("vae", "vsc0.01"), (4,), (0, 1), num_epochs=1, hidden_dim=16, num_train=300,
+                num_test=100, probe_labels=300, elbo_samples=1, iw_samples=4, iw_images=20)
+    first = run_grid(grid, workers=2, cache=tmp_path, progress=False)
+    assert first.trained == 4 and set(first.values) == set(grid.cells())
+    vsc = first.values[("mnist", "vsc0.01", 4, 0)]
+    assert {"test_neg_elbo", "train_neg_elbo", "active_per_example", "dims_used", "probe_gated", "probe_slab_mean"} <= set(vsc)
+    assert 0 <= vsc["active_per_example"] <= 4 and 0 <= vsc["probe_gated"] <= 100
+    assert "probe_default" in first.values[("mnist", "vae", 4, 1)]
+    again = run_grid(grid, workers=1, cache=tmp_path, progress=False)
+    assert again.trained == 0 and again.values == first.values  # everything read back
+    stored = next((tmp_path / "_evals").glob("mnist-vae-*/basic.json"))
+    stored.write_text("{ not json")
+    third = run_grid(grid, workers=1, cache=tmp_path, progress=False)
+    assert third.trained == 0 and json.loads(stored.read_text())["eval_version"] == experiments.EVAL_VERSION
+    cell = next(c for c in grid.cells() if experiments.run_name(grid.config(c)) == stored.parent.name)
+    assert third.values[cell]["test_neg_elbo"] == pytest.approx(first.values[cell]["test_neg_elbo"])
+    iw = experiments.iw_evaluation(experiments.load_cell(grid, ("mnist", "vsc0.01", 4, 0), cache=tmp_path), grid)
+    assert iw["num_images"] == 20 and iw["iw_neg_log_likelihood"] <= iw["neg_elbo_same_images"] + 1.0

@@ -1,0 +1,302 @@
+"""The latent-dimension sweep behind the quantitative chapter: its grids, the model families,
+and per-run evaluations that are computed once and cached next to the trained runs.
+
+A *family* is ``"vae"`` or ``"vsc<alpha>"`` (e.g. ``"vsc0.01"``): the fixed-prior VSC with
+that prior spike probability, trained with the straight-through spike and a linear KL warm-up
+over the first tenth of training (the library's documented fix for the near-collapse of the
+paper's relaxation at small alpha). A *cell* is (dataset, family, latent_dim, seed).
+
+Grids (``$VSC_SWEEP`` or the chapter's ``sweep`` parameter picks one):
+
+- ``quick``: CI and the notebook tests; tiny subsets, one epoch.
+- ``book``: what the default full build trains; sized to fit the book's cold-build budget.
+- ``paper``: the paper's full grid, 30 epochs; about 144 runs (hours on 2 cores; see the
+  README for the command that trains it ahead of a build).
+
+Evaluations are stored as ``<cache>/_evals/<run name>/<what>.json`` together with the model's
+checksum; a retrained model or a newer ``EVAL_VERSION`` recomputes them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from . import analysis, metrics
+from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+from .data import load_dataset
+from .paths import cache_dir, write_atomic
+from .training import TrainedRun, load_run_data, train_or_load
+
+#: bump when an evaluation's definition changes; older stored evaluations are then recomputed
+EVAL_VERSION = 1
+#: fraction of the epochs over which the VSC families' KL weight ramps from 0 to 1
+KL_WARMUP_FRACTION = 0.1
+PROBE_FAMILIES = ("vae", "vsc0.01")
+
+Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
+
+
+def family_alpha(family: str) -> float | None:
+    """None for ``"vae"``, alpha for ``"vsc<alpha>"``; a clear error for anything else."""
+    if family == "vae":
+        return None
+    if family.startswith("vsc"):
+        try:
+            alpha = float(family[3:])
+        except ValueError:
+            alpha = math.nan
+        if 0.0 < alpha < 1.0:
+            return alpha
+    raise ValueError(f"unknown model family {family!r}; use 'vae' or 'vsc<alpha>' with 0 < alpha < 1, e.g. 'vsc0.01'.")
+
+
+def family_label(family: str) -> str:
+    alpha = family_alpha(family)
+    return "VAE" if alpha is None else f"VSC α={alpha:g}"
+
+
+def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int = 400) -> ModelConfig:
+    """The ModelConfig (MLP body) of one family at one latent size."""
+    alpha = family_alpha(family)
+    if alpha is None:
+        return ModelConfig(kind="vae", latent_dim=latent_dim, hidden_dim=hidden_dim)
+    return ModelConfig(kind="vsc", latent_dim=latent_dim, hidden_dim=hidden_dim, alpha=alpha,
+                       spike_estimator="straight_through", kl_warmup_epochs=KL_WARMUP_FRACTION * num_epochs)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A sweep over datasets x families x latent sizes x seeds with one training recipe."""
+
+    name: str
+    datasets: tuple[str, ...]
+    families: tuple[str, ...]
+    latent_dims: tuple[int, ...]
+    seeds: tuple[int, ...]
+    num_epochs: int
+    batch_size: int = 128
+    lr: float = 1e-3
+    hidden_dim: int = 400
+    num_train: int | None = None
+    num_test: int | None = None
+    iw_samples: int = 100
+    iw_images: int = 2000
+    probe_labels: int = 5000
+    elbo_samples: int = 5
+
+    def __post_init__(self):
+        for family in self.families:
+            family_alpha(family)
+        if min(len(self.datasets), len(self.families), len(self.latent_dims), len(self.seeds)) == 0:
+            raise ValueError(f"grid {self.name!r} is empty: every axis needs at least one value.")
+
+    def config(self, cell: Cell) -> RunConfig:
+        dataset, family, latent_dim, seed = cell
+        return RunConfig(
+            DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
+            family_model(family, latent_dim, self.num_epochs, self.hidden_dim),
+            TrainConfig(num_epochs=self.num_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed),
+        )
+
+    def cells(self) -> list[Cell]:
+        return [(d, f, j, s) for d in self.datasets for f in self.families for j in self.latent_dims for s in self.seeds]
+
+    def configs(self) -> dict[Cell, RunConfig]:
+        return {cell: self.config(cell) for cell in self.cells()}
+
+    @property
+    def size(self) -> int:
+        return len(self.cells())
+
+
+_ALL_FAMILIES = ("vae", "vsc0.5", "vsc0.2", "vsc0.01")
+_BOTH = ("mnist", "fashion_mnist")
+GRIDS: dict[str, Grid] = {
+    "quick": Grid("quick", _BOTH, _ALL_FAMILIES, (8, 32), (0, 1, 2), num_epochs=1, num_train=1000, num_test=500,
+                  iw_samples=10, iw_images=200, probe_labels=1000, elbo_samples=2),
+    "book": Grid("book", _BOTH, _ALL_FAMILIES, (8, 32, 128, 200), (0, 1, 2), num_epochs=6),
+    "paper": Grid("paper", _BOTH, _ALL_FAMILIES, (8, 16, 32, 64, 128, 200), (0, 1, 2), num_epochs=30),
+}
+SWEEP_ENV = "VSC_SWEEP"
+
+
+def get_grid(name: str | None = None, profile: str = "full") -> Grid:
+    """The named grid; ``None`` reads ``$VSC_SWEEP``, else ``quick`` for the quick profile and
+    ``book`` otherwise."""
+    name = name or os.environ.get(SWEEP_ENV) or ("quick" if profile == "quick" else "book")
+    if name not in GRIDS:
+        raise ValueError(f"unknown sweep grid {name!r}; use one of {', '.join(GRIDS)} (set ${SWEEP_ENV} or the 'sweep' parameter).")
+    return GRIDS[name]
+
+
+# ---------------------------------------------------------------------------------------------
+# cached evaluations
+
+
+def _eval_path(root: Path, config: RunConfig, what: str) -> Path:
+    return root / "_evals" / run_name(config) / f"{what}.json"
+
+
+def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Callable[[], dict]) -> dict:
+    """``compute()`` for ``run``, stored under ``what``; reused while the model checksum, the
+    settings and EVAL_VERSION are unchanged. A stored file that cannot be read is reported and
+    recomputed (it holds nothing a user made: it is derived from the run)."""
+    root = run.path.parent if run.path is not None else cache_dir()
+    path = _eval_path(root, run.config, what)
+    stamp = {"eval_version": EVAL_VERSION, "model_sha256": run.meta.get("model_sha256"), "settings": settings}
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+            if all(stored.get(k) == v for k, v in stamp.items()):
+                return stored["values"]
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
+            print(f"[experiments] the stored evaluation {path} is unreadable; recomputing it.")
+    began = time.perf_counter()
+    values = compute()
+    values["eval_seconds"] = time.perf_counter() - began
+    write_atomic(path, (json.dumps({**stamp, "values": values}, indent=1) + "\n").encode())
+    return values
+
+
+def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
+    """Test bound, training-set bound (for model selection), sparsity and, for the probe
+    families, the linear-probe accuracies. Values are plain floats."""
+
+    def compute() -> dict:
+        train, test = load_run_data(run.config)
+        model = run.model
+        torch.manual_seed(0)
+        out = {f"test_{k}": v for k, v in metrics.evaluate(model, test.x, num_samples=grid.elbo_samples).items()}
+        torch.manual_seed(0)
+        selection = train.x[: min(10_000, len(train))]
+        out["train_neg_elbo"] = metrics.evaluate(model, selection, num_samples=1)["neg_elbo"]
+        encoded = metrics.encode_dataset(model, test.x)
+        if encoded.spike_prob is not None:
+            stats = metrics.spike_statistics(encoded.spike_prob, test.y, len(test.classes))
+            out.update(active_per_example=stats.mean_active, dims_used=stats.dims_ever_used,
+                       expected_active=float(stats.expected_per_example.mean()))
+        else:
+            out.update(active_per_example=float(analysis.active_units(encoded.mu)), dims_used=analysis.active_units(encoded.mu))
+        if family in PROBE_FAMILIES:
+            kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
+            labels = min(grid.probe_labels, len(train))
+            for kind in kinds:
+                result = metrics.linear_probe(metrics.latent_codes(model, train.x, kind), train.y,
+                                              metrics.latent_codes(model, test.x, kind), test.y, num_labels=labels, seed=0)
+                out[f"probe_{kind}"] = 100 * result.accuracy
+        return out
+
+    settings = {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in PROBE_FAMILIES}
+    return cached_evaluation(run, "basic", settings, compute)
+
+
+def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:
+    """Importance-weighted log-likelihood (K = grid.iw_samples) and the ELBO on the same first
+    ``grid.iw_images`` test images."""
+
+    def compute() -> dict:
+        test = load_dataset(run.config.data.dataset, "test", subset=run.config.data.num_test)
+        x = test.x[: grid.iw_images]
+        torch.manual_seed(0)
+        iw = metrics.importance_weighted_log_likelihood(run.model, x, num_samples=grid.iw_samples)
+        torch.manual_seed(0)
+        elbo = metrics.evaluate(run.model, x, num_samples=grid.elbo_samples)["neg_elbo"]
+        return {"iw_neg_log_likelihood": float(-iw.mean()), "neg_elbo_same_images": elbo, "num_images": len(x)}
+
+    return cached_evaluation(run, "iw", {"samples": grid.iw_samples, "images": grid.iw_images}, compute)
+
+
+# ---------------------------------------------------------------------------------------------
+# running a grid
+
+
+def _work(grid_json: str, cell: list, cache: str, threads: int) -> tuple[list, dict, dict]:
+    torch.set_num_threads(threads)
+    grid = Grid(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(grid_json).items()})
+    cell = tuple(cell)
+    run = train_or_load(grid.config(cell), cache=cache, progress=False)
+    values = basic_evaluation(run, grid, cell[1])
+    return list(cell), values, {"train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache,
+                                "images_per_second": run.meta.get("images_per_second")}
+
+
+@dataclass
+class SweepResult:
+    """Evaluations of every cell of a grid (``values[cell]``), plus what the call cost."""
+
+    grid: Grid
+    values: dict[Cell, dict] = field(default_factory=dict)
+    trained: int = 0
+    train_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    images_per_second: list[float] = field(default_factory=list)
+
+    def frame(self):
+        """One row per cell with every evaluated value."""
+        import pandas as pd
+
+        rows = [dict(zip(("dataset", "family", "latent_dim", "seed"), cell, strict=True)) | v for cell, v in self.values.items()]
+        return pd.DataFrame(rows)
+
+
+def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
+             progress: bool = True) -> SweepResult:
+    """Train (or load) and evaluate every cell of ``grid``, ``workers`` processes at a time.
+
+    Finished runs and evaluations come from the cache, so an interrupted sweep resumes and a
+    second call only reads. The tqdm bar counts cells.
+    """
+    if workers < 1 or threads < 1:
+        raise ValueError(f"workers={workers} and threads={threads} must both be >= 1.")
+    root = str(Path(cache) if cache is not None else cache_dir())
+    result = SweepResult(grid)
+    began = time.perf_counter()
+    payload = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in grid.__dict__.items()})
+    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_work, payload, list(cell), root, threads) for cell in grid.cells()]
+        bar = tqdm(as_completed(futures), total=len(futures), desc=f"sweep '{grid.name}'", unit="run", disable=not progress)
+        for future in bar:
+            cell, values, info = future.result()
+            result.values[tuple(cell)] = values
+            if not info["from_cache"]:
+                result.trained += 1
+                result.train_seconds += info["train_seconds"]
+                if info["images_per_second"]:
+                    result.images_per_second.append(info["images_per_second"])
+    result.values = {cell: result.values[cell] for cell in grid.cells()}  # grid order
+    result.wall_seconds = time.perf_counter() - began
+    return result
+
+
+def summarise(result: SweepResult, column: str):
+    """Mean and sample standard deviation over seeds of ``column``: a DataFrame indexed by
+    (dataset, family, latent_dim) with columns ``mean``, ``sd`` and ``n``."""
+    frame = result.frame()
+    if column not in frame:
+        raise KeyError(f"no evaluated value {column!r}; available: {', '.join(sorted(frame.columns))}.")
+    grouped = frame.dropna(subset=[column]).groupby(["dataset", "family", "latent_dim"])[column]
+    return grouped.agg(mean="mean", sd="std", n="count")
+
+
+def best_latent_dims(result: SweepResult) -> dict[tuple[str, str], int]:
+    """Per (dataset, family), the latent size with the lowest mean *training-set* bound (model
+    selection never looks at the test set)."""
+    table = summarise(result, "train_neg_elbo")["mean"]
+    return {(d, f): int(table.loc[(d, f)].idxmin()) for d in result.grid.datasets for f in result.grid.families}
+
+
+def load_cell(grid: Grid, cell: Cell, cache: Path | str | None = None) -> TrainedRun:
+    """The trained run of one cell (trains it if missing)."""
+    return train_or_load(grid.config(cell), cache=cache, progress=False)

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from vsc_lib import experiments
-from vsc_lib.config import ModelConfig, RunConfig, TrainConfig, DataConfig
+from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
 from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
 
@@ -38,8 +38,8 @@ def test_grid_spans_every_combination_with_one_recipe():
 def test_paper_grid_shares_the_vsc_chapter_run():
     """The 30-epoch J=200, alpha=0.01 seed-0 MNIST cell is the VSC chapter's straight-through
     run, so a build trains it once."""
-    chapter = RunConfig(DataConfig("mnist"), ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through",
-                                                         kl_warmup_epochs=3.0), TrainConfig(num_epochs=30, batch_size=128, lr=1e-3, seed=0))
+    model = ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through", kl_warmup_epochs=3.0)
+    chapter = RunConfig(DataConfig("mnist"), model, TrainConfig(num_epochs=30, batch_size=128, lr=1e-3, seed=0))
     assert GRIDS["paper"].config(("mnist", "vsc0.01", 200, 0)) == chapter
 
 

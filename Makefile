@@ -8,8 +8,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
+# grid of the quantitative chapter: empty = book (the default build) or quick; paper = the full grid
+SWEEP ?=
 
-.PHONY: setup system venv data mathjax test test-fast book bench lint
+.PHONY: setup system venv data mathjax test test-fast book bench lint sweep
 
 setup:  ## Debian packages, virtual environment, data, MathJax: idempotent
 	@bash scripts/setup.sh
@@ -40,8 +42,11 @@ lint: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts
 
 book: setup
-	$(PY) scripts/build_book.py --profile $(PROFILE)
+	VSC_SWEEP=$(SWEEP) $(PY) scripts/build_book.py --profile $(PROFILE)
 	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)
+
+sweep: setup  ## train and evaluate the paper's full grid into the run cache (hours; resumable)
+	$(PY) scripts/sweep.py --grid paper
 
 mathjax:
 	@bash scripts/setup.sh mathjax

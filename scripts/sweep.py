@@ -8,7 +8,8 @@ Usage:
 30-epoch grid of the paper: 144 runs); the other options narrow or change it. Runs and
 evaluations already in the cache are reused, so an interrupted sweep continues where it stopped
 (an unfinished run resumes from its last epoch). Prints the wall time, the training throughput
-and the test -ELBO per cell (mean +- sd over seeds). Build the book from that grid with
+and per cell (mean +- sd over seeds) the test -ELBO, the
+active dimensions and the probe accuracies; ``--csv`` writes every run's evaluation. Build the book from that grid with
 ``make book SWEEP=paper``.
 """
 
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--csv", help="also write every cell's evaluation to this CSV file")
     args = parser.parse_args()
     changes = {k: tuple(v) for k, v in (("datasets", args.datasets), ("families", args.families),
                                         ("latent_dims", args.latent_dims), ("seeds", args.seeds)) if v}
@@ -45,8 +47,15 @@ def main() -> None:
     rate = f", {statistics.mean(result.images_per_second):.0f} training images/s per run" if result.images_per_second else ""
     print(f"{result.trained} runs trained in {result.wall_seconds:.0f} s wall ({result.train_seconds:.0f} s of training "
           f"summed over runs{rate}; {args.workers} workers x {args.threads} threads)")
-    for (d, f, j), row in summarise(result, "test_neg_elbo").iterrows():
-        print(f"{d:>13} {f:>8} J={j:<4} -ELBO {row['mean']:7.2f} +- {row['sd']:5.2f} (n={int(row['n'])})")
+    columns = {"test_neg_elbo": "-ELBO", "active_per_example": "active", "dims_used": "used", "probe_default": "probe",
+               "probe_gated": "probe gated", "probe_slab_mean": "probe slab"}
+    tables = {name: summarise(result, column) for column, name in columns.items() if column in result.frame()}
+    for key in tables["-ELBO"].index:
+        parts = [f"{name} {t.loc[key, 'mean']:6.2f} +- {t.loc[key, 'sd']:4.2f}" for name, t in tables.items() if key in t.index]
+        print(f"{key[0]:>13} {key[1]:>8} J={key[2]:<4} " + " | ".join(parts))
+    if args.csv:
+        result.frame().to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}")
 
 
 if __name__ == "__main__":

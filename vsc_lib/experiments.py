@@ -125,7 +125,7 @@ _BOTH = ("mnist", "fashion_mnist")
 GRIDS: dict[str, Grid] = {
     "quick": Grid("quick", _BOTH, _ALL_FAMILIES, (8, 32), (0, 1, 2), num_epochs=1, num_train=1000, num_test=500,
                   iw_samples=10, iw_images=200, probe_labels=1000, elbo_samples=2),
-    "book": Grid("book", _BOTH, _ALL_FAMILIES, (8, 32, 128, 200), (0, 1, 2), num_epochs=6),
+    "book": Grid("book", _BOTH, _ALL_FAMILIES, (8, 32, 128, 200), (0, 1, 2), num_epochs=5),
     "paper": Grid("paper", _BOTH, _ALL_FAMILIES, (8, 16, 32, 64, 128, 200), (0, 1, 2), num_epochs=30),
 }
 SWEEP_ENV = "VSC_SWEEP"

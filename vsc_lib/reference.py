@@ -2,7 +2,7 @@
 
 Source: the ICLR 2019 Reproducibility Challenge reproduction of Variational Sparse Coding
 (Alfo5123 et al.), its saved result arrays ``results/checkpoints/*-vlb*.npy`` (test negative
-ELBO per example, one latent sample, 11 epochs, MLP with 400 hidden units, Bernoulli likelihood)
+ELBO per example, one latent sample, 11 epochs, batches of 32, MLP with 400 hidden units, Bernoulli likelihood)
 and ``*-acc*.npy`` (accuracy of a classifier trained on the encoder means of 5,000 labelled
 training images). Only the latent sizes our sweep also trains are listed. The MNIST α = 0.2
 bound curve exists only as a plot in that report, so it is not listed.

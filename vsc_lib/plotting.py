@@ -148,7 +148,7 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
     (published numbers). ``colours`` and ``linestyles`` are looked up by label.
     """
     colours, linestyles = colours or {}, linestyles or {}
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
         for label, (x, mean, sd) in series.items():
             ax.errorbar(x, mean, yerr=sd, marker="o", ms=3.5, capsize=2.5, label=label, color=colours.get(label),
@@ -162,5 +162,5 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
         ax.set_xlabel("latent dimensions $J$")
         ax.set_ylabel(ylabel)
         ax.set_title(title)
-        ax.legend(frameon=False, fontsize=7)
+        ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return fig

@@ -49,6 +49,7 @@ def test_get_grid_follows_the_profile_and_the_environment(monkeypatch):
     assert get_grid(profile="full").name == "book"
     monkeypatch.setenv(experiments.SWEEP_ENV, "paper")
     assert get_grid(profile="full").name == "paper"
+    assert get_grid(profile="quick").name == "quick"  # the tests' profile never starts the long sweep
     assert get_grid("quick").name == "quick"
     with pytest.raises(ValueError, match="unknown sweep grid 'huge'.*VSC_SWEEP"):
         get_grid("huge")

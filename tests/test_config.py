@@ -16,7 +16,8 @@ CHANGES = {
     "data": {"dataset": "fashion_mnist", "num_train": 100, "num_test": 50, "subset_mode": "random", "subset_seed": 1},
     "model": {"kind": "vae", "body": "conv", "latent_dim": 7, "hidden_dim": 99, "beta": 2.0, "alpha": 0.5,
               "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0,
-              "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0},
+              "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0,
+              "prior": "learned", "num_pseudo_inputs": 3, "selector": "sigmoid"},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
               "lr_decay_epoch": 1, "seed": 9},
 }
@@ -87,3 +88,23 @@ def test_out_of_range_values_are_clear_errors(build, message):
 def test_configs_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         ModelConfig().alpha = 0.5
+
+
+def test_fields_added_later_leave_earlier_run_names_unchanged():
+    """Runs cached before the learned-prior fields existed keep their names (pinned from then)."""
+    config = RunConfig(DataConfig("mnist"), ModelConfig(kind="vae", latent_dim=16), TrainConfig(num_epochs=30))
+    assert run_name(config) == "mnist-vae-mlp-j16-3eeb38f5ff94"
+    stored = config.to_dict()
+    for name in ("prior", "num_pseudo_inputs", "selector"):
+        del stored["model"][name]  # a config.json written before the fields existed
+    assert RunConfig.from_dict(stored) == config
+    assert run_name(config.replace(model={"kind": "vsc", "prior": "learned"})) != run_name(config.replace(model={"kind": "vsc"}))
+
+
+def test_learned_prior_is_a_vsc_option():
+    with pytest.raises(ValueError, match="prior='learned' is a VSC option"):
+        ModelConfig(kind="vae", prior="learned")
+    with pytest.raises(ValueError, match="selector"):
+        ModelConfig(selector="argmax")
+    with pytest.raises(ValueError, match="num_pseudo_inputs"):
+        ModelConfig(prior="learned", num_pseudo_inputs=0)

@@ -77,6 +77,8 @@ def kl_per_dimension(model: LatentModel, x: Tensor) -> Tensor:
         raise ValueError("an AE has no KL per dimension.")
     if encoded.spike_prob is None:
         return gaussian_kl(encoded.mu, encoded.logvar).mean(0)
+    if getattr(model.config, "prior", "fixed") != "fixed":
+        raise ValueError("kl_per_dimension uses the fixed prior; for the learned prior use model.regularizer(posterior, x).")
     slab, spike = spike_slab_kl(encoded.mu, encoded.logvar, encoded.spike_logit,
                                 prior_spike_logit=model.prior_spike_logit)
     return (slab + spike).mean(0)

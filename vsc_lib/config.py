@@ -24,6 +24,12 @@ BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
 SPIKE_ESTIMATORS = ("relaxed", "straight_through")
 LR_SCHEDULES = ("constant", "step")
+PRIORS = ("fixed", "learned")
+SELECTORS = ("softmax", "sharpened", "sigmoid")
+
+#: Fields added after CACHE_VERSION 1 was released. They enter the hash only when they differ
+#: from their default, so adding them left every earlier run's cache name unchanged.
+_LATER_FIELDS = {"model": {"prior": "fixed", "num_pseudo_inputs": 20, "selector": "softmax"}}
 
 
 def _check(condition: bool, message: str) -> None:
@@ -124,6 +130,14 @@ class ModelConfig:
             value starts every dimension switched on).
         kl_warmup_epochs: epochs over which the KL weight rises linearly from 0 to ``beta``
             (0: no KL annealing). Reported ELBOs always use weight 1.
+        prior: VSC's prior: ``"fixed"`` (alpha N(0, 1) + (1 - alpha) delta_0, ICLR submission) or
+            ``"learned"`` (UAI paper: K learnable pseudo-inputs encoded by the same encoder, a
+            selector weighting them per input, and the sparsity penalty J KL_B(mean rho || alpha)).
+        num_pseudo_inputs: K, the number of pseudo-inputs of the learned prior.
+        selector: how the learned prior's selector turns its K outputs s = W x + b into weights
+            w: ``"softmax"`` (w = softmax(s)), ``"sharpened"`` (the UAI supplement: softmax, then
+            sigmoid(60 (w - 0.5)), not renormalised) or ``"sigmoid"`` (the authors' code:
+            w = sigmoid(s) / sum sigmoid(s)).
     """
 
     kind: str = "vsc"
@@ -139,6 +153,9 @@ class ModelConfig:
     spike_estimator: str = "relaxed"
     spike_bias_init: float = 0.0
     kl_warmup_epochs: float = 0.0
+    prior: str = "fixed"
+    num_pseudo_inputs: int = 20
+    selector: str = "softmax"
 
     def __post_init__(self):
         _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
@@ -156,6 +173,13 @@ class ModelConfig:
         _check_choice("spike_estimator", self.spike_estimator, SPIKE_ESTIMATORS)
         _check_float("spike_bias_init", self.spike_bias_init, -20.0, 20.0)
         _check_float("kl_warmup_epochs", self.kl_warmup_epochs, 0.0, 1e4)
+        _check_choice("prior", self.prior, PRIORS)
+        _check_int("num_pseudo_inputs", self.num_pseudo_inputs, 1, 10_000)
+        _check_choice("selector", self.selector, SELECTORS)
+        _check(
+            self.kind == "vsc" or self.prior == "fixed",
+            f"prior={self.prior!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or prior='fixed'.",
+        )
         _check(
             self.kind == "vsc" or (self.warmup_epochs == 0 and self.warmup_ramp_epochs == 0),
             f"warm-up is a VSC option, but kind={self.kind!r}; set warmup_epochs and "
@@ -240,6 +264,15 @@ class RunConfig:
         """Canonical JSON: sorted keys, no spaces, floats written the same on every machine."""
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
+    def hash_json(self) -> str:
+        """:meth:`to_json` without the later-added fields that still have their default value."""
+        data = self.to_dict()
+        for part, defaults in _LATER_FIELDS.items():
+            for name, default in defaults.items():
+                if data[part].get(name) == default:
+                    del data[part][name]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
     def replace(self, **parts) -> RunConfig:
         """Copy with some of ``data``, ``model``, ``train`` swapped or updated by a dict."""
         updated = {}
@@ -251,7 +284,7 @@ class RunConfig:
 
 def config_hash(config: RunConfig, length: int = 12) -> str:
     """Stable content hash of a run configuration (and the cache version)."""
-    payload = f"v{CACHE_VERSION}:{config.to_json()}".encode()
+    payload = f"v{CACHE_VERSION}:{config.hash_json()}".encode()
     return hashlib.sha256(payload).hexdigest()[:length]
 
 

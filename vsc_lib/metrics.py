@@ -275,6 +275,9 @@ def latent_log_densities(model: LatentModel, posterior, z: Tensor) -> tuple[Tens
     """
     if posterior.logvar is None:
         raise ValueError(f"{type(model).__name__} has no latent density; use a VAE or VSC.")
+    if getattr(model.config, "prior", "fixed") != "fixed":
+        raise ValueError("the learned prior depends on the input, so log p(z) (and the importance-weighted "
+                         "likelihood) is not defined for it; use the ELBO (metrics.evaluate) instead.")
     log_q = _log_normal(z, posterior.mu, posterior.logvar)
     log_p = _log_normal(z, 0.0, torch.zeros(()))
     if posterior.spike_logit is not None:

@@ -50,7 +50,9 @@ class LossTerms:
         recon: scalar mean negative log-likelihood.
         kl: scalar mean KL(q(z|x) || p(z)) (0 for the AE).
         neg_elbo: (B,) per-example negative ELBO, recon + kl, whatever beta is.
-        parts: named scalar parts of the KL, e.g. ``kl_slab`` and ``kl_spike``.
+        parts: named scalar parts of the KL, e.g. ``kl_slab`` and ``kl_spike``, followed by
+            any penalty of the training objective that is not part of the ELBO (the learned
+            prior's ``sparsity``).
     """
 
     total: Tensor
@@ -165,8 +167,13 @@ class LatentModel(nn.Module):
         """z: (B, J) -> (B, C, H, W) Bernoulli logits."""
         return self.decoder(z)
 
-    def regularizer(self, posterior: Posterior) -> dict[str, Tensor]:
-        """Named (B,) parts of KL(q(z|x) || p(z)), summed over latent dimensions."""
+    def regularizer(self, posterior: Posterior, x: Tensor | None = None) -> dict[str, Tensor]:
+        """Named (B,) parts of KL(q(z|x) || p(z)), summed over latent dimensions (``x`` is
+        needed only by priors that depend on the input)."""
+        return {}
+
+    def penalty(self, posterior: Posterior, x: Tensor) -> dict[str, Tensor]:
+        """Named (B,) terms the training objective adds outside the ELBO (none by default)."""
         return {}
 
     def forward(self, x: Tensor) -> ModelOutput:
@@ -174,14 +181,18 @@ class LatentModel(nn.Module):
         z = self.sample(posterior)
         x_logits = self.decode(z)
         recon = bernoulli_nll(x_logits, x)
-        parts = self.regularizer(posterior)
+        parts = self.regularizer(posterior, x)
         kl = sum(parts.values()) if parts else torch.zeros_like(recon)
+        penalties = self.penalty(posterior, x)
+        total = recon + self.kl_weight * kl
+        if penalties:
+            total = total + sum(penalties.values())
         loss = LossTerms(
-            total=(recon + self.kl_weight * kl).mean(),
+            total=total.mean(),
             recon=recon.mean(),
             kl=kl.mean(),
             neg_elbo=recon + kl,
-            parts={name: value.mean() for name, value in parts.items()},
+            parts={name: value.mean() for name, value in (parts | penalties).items()},
         )
         return ModelOutput(x_logits=x_logits, z=z, posterior=posterior, loss=loss)
 
@@ -217,7 +228,7 @@ class VAE(LatentModel):
     def sample(self, posterior):
         return posterior.mu + torch.randn_like(posterior.mu) * (0.5 * posterior.logvar).exp()
 
-    def regularizer(self, posterior):
+    def regularizer(self, posterior, x=None):
         return {"kl_gauss": gaussian_kl(posterior.mu, posterior.logvar).sum(1)}
 
     def sample_prior(self, num, generator=None):
@@ -276,7 +287,7 @@ class VSC(LatentModel):
             relaxed = hard + (relaxed - relaxed.detach())  # exact spike forward, relaxed gradient
         return relaxed * slab
 
-    def regularizer(self, posterior):
+    def regularizer(self, posterior, x=None):
         slab, spike = spike_slab_kl(
             posterior.mu, posterior.logvar, posterior.spike_logit, prior_spike_logit=self.prior_spike_logit,
             spike_prob=posterior.spike_prob,
@@ -302,11 +313,86 @@ class VSC(LatentModel):
         return on.to(torch.float32) * torch.randn(shape, generator=generator, device=self.device)
 
 
+class LearnedPriorVSC(VSC):
+    """VSC with the learned prior of the UAI paper (pseudo-inputs and a selector).
+
+    K learnable pseudo-inputs u_k (in data space) are encoded by the *same* encoder into
+    spike-and-slab distributions r_k = q(z | u_k). A selector, one linear layer on the flattened
+    input, gives weights w(x) over them (``config.selector``). The KL term of the bound is
+    sum_k w_k(x) KL(q(z|x) || r_k), each KL in closed form; the training objective adds the
+    sparsity penalty J KL_B(rho_bar(x) || alpha), where rho_bar(x) = sum_k w_k mean_j pi_kj is
+    the mean spike probability of the selected pseudo-inputs (weights normalised to sum 1).
+    The warm-up, the relaxation and the estimators are those of :class:`VSC`.
+    """
+
+    def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
+        super().__init__(config, input_shape)
+        k, dim = config.num_pseudo_inputs, math.prod(self.input_shape)
+        bound = math.sqrt(6.0 / (k + dim))  # Xavier-uniform in data space, as the authors' code
+        self.pseudo_inputs = nn.Parameter(torch.empty(k, *self.input_shape).uniform_(-bound, bound))
+        self.selector = nn.Linear(dim, k)
+
+    def pseudo_posterior(self) -> Posterior:
+        """(K, J) spike-and-slab parameters of the pseudo-inputs' encodings."""
+        return self.encode(self.pseudo_inputs)
+
+    def selector_weights(self, x: Tensor) -> Tensor:
+        """(B, K) weights of the pseudo-inputs for each input (see ``ModelConfig.selector``)."""
+        scores = self.selector(x.flatten(1))
+        form = self.config.selector
+        if form == "softmax":
+            return torch.softmax(scores, dim=1)
+        if form == "sharpened":
+            return torch.sigmoid(60.0 * (torch.softmax(scores, dim=1) - 0.5))
+        positive = torch.sigmoid(scores)
+        return positive / positive.sum(1, keepdim=True)
+
+    def pseudo_kl(self, posterior: Posterior, pseudo: Posterior | None = None) -> tuple[Tensor, Tensor]:
+        """Closed-form KL(q(z|x) || r_k) for every input and pseudo-input, split into slab and
+        spike parts: two (B, K) tensors."""
+        pseudo = self.pseudo_posterior() if pseudo is None else pseudo
+        slab, spike = spike_slab_kl(
+            posterior.mu[:, None], posterior.logvar[:, None], posterior.spike_logit[:, None],
+            prior_mu=pseudo.mu[None], prior_logvar=pseudo.logvar[None], prior_spike_logit=pseudo.spike_logit[None],
+            spike_prob=posterior.spike_prob[:, None],
+        )
+        return slab.sum(-1), spike.sum(-1)
+
+    def regularizer(self, posterior, x=None):
+        if x is None:
+            raise ValueError("the learned prior depends on the input: call regularizer(posterior, x).")
+        weights = self.selector_weights(x)
+        slab, spike = self.pseudo_kl(posterior)
+        return {"kl_slab": (weights * slab).sum(1), "kl_spike": (weights * spike).sum(1)}
+
+    def penalty(self, posterior, x):
+        weights = self.selector_weights(x)
+        weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+        rho_bar = (weights * self.pseudo_posterior().spike_prob.mean(1)[None]).sum(1)  # (B,)
+        alpha = self.config.alpha
+        rho_bar = rho_bar.clamp(1e-7, 1 - 1e-7)
+        kl_b = rho_bar * (rho_bar.log() - math.log(alpha)) + (1 - rho_bar) * ((1 - rho_bar).log() - math.log1p(-alpha))
+        return {"sparsity": self.latent_dim * kl_b}
+
+    def sample_prior(self, num, generator=None):
+        """The learned prior depends on the input; without one, a pseudo-input is chosen
+        uniformly at random and z is drawn exactly from its spike-and-slab encoding."""
+        with torch.no_grad():
+            pseudo = self.pseudo_posterior()
+        pick = torch.randint(self.config.num_pseudo_inputs, (num,), generator=generator, device=self.device)
+        mu, std, pi = pseudo.mu[pick], (0.5 * pseudo.logvar[pick]).exp(), pseudo.spike_prob[pick]
+        on = torch.rand(mu.shape, generator=generator, device=self.device) < pi
+        return on.to(mu.dtype) * (mu + std * torch.randn(mu.shape, generator=generator, device=self.device))
+
+
 MODELS: dict[str, type[LatentModel]] = {"ae": AE, "vae": VAE, "vsc": VSC}
 
 
 def build_model(config: ModelConfig, input_shape=(1, 28, 28)) -> LatentModel:
-    """Instantiate the model class named by ``config.kind``."""
+    """Instantiate the model class named by ``config.kind`` (VSC with ``prior="learned"``:
+    :class:`LearnedPriorVSC`)."""
     if config.kind not in MODELS:
         raise ValueError(f"unknown model kind {config.kind!r}; available: {', '.join(MODELS)}.")
+    if config.kind == "vsc" and config.prior == "learned":
+        return LearnedPriorVSC(config, input_shape)
     return MODELS[config.kind](config, input_shape)

@@ -206,7 +206,11 @@ def load_run(config: RunConfig, root: Path, device: str | torch.device | None = 
         history = _read_history((path / "history.csv").read_text())
     except (OSError, ValueError) as error:
         raise corrupt(f"{type(error).__name__}: {error}") from None
-    if stored != config.to_dict():
+    try:
+        same = RunConfig.from_dict(stored) == config  # fields added later read as their defaults
+    except (ValueError, TypeError) as error:
+        raise corrupt(f"its config.json cannot be read as a configuration ({error})") from None
+    if not same:
         raise corrupt("its config.json does not match the requested configuration")
     if hashlib.sha256(model_bytes).hexdigest() != meta.get("model_sha256"):
         raise corrupt("model.pt does not match the checksum recorded in meta.json")
@@ -301,7 +305,7 @@ def train(
             print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
                   "training starts from the beginning.")
     if state is not None:
-        if state["config"] == config.to_json():
+        if state["config"] == config.to_json() or state["config"] == config.hash_json():
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
             _set_rng_state(state["rng"], generator)

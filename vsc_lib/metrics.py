@@ -313,3 +313,88 @@ def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_sample
             log_weights = torch.cat(log_weights)
             out.append((torch.logsumexp(log_weights, 0) - math.log(num_samples)).cpu())
     return torch.cat(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# disentanglement against known sources (Smiley)
+
+
+def abs_correlation(codes: Tensor, sources: Tensor) -> Tensor:
+    """(J, K) matrix of |Pearson correlation| between J latent codes and K ground-truth sources
+    over N examples (inputs (N, J) and (N, K)); zero where a code or a source never varies."""
+    if codes.ndim != 2 or sources.ndim != 2 or codes.shape[0] != sources.shape[0]:
+        raise ValueError(f"need codes (N, J) and sources (N, K) with the same N, got {tuple(codes.shape)} and "
+                         f"{tuple(sources.shape)}.")
+    a = codes.double() - codes.double().mean(0)
+    b = sources.double() - sources.double().mean(0)
+    norm_a, norm_b = a.pow(2).sum(0).sqrt(), b.pow(2).sum(0).sqrt()
+    scale = norm_a[:, None] * norm_b[None, :]
+    corr = (a.T @ b) / torch.where(scale > 0, scale, torch.ones_like(scale))
+    corr = torch.where(scale > 1e-12 * max(float(scale.max()), 1e-300), corr, torch.zeros_like(corr))
+    return corr.abs().clamp(max=1.0)
+
+
+@dataclass(frozen=True)
+class DisentanglementScore:
+    """DCI-style scores computed from an importance matrix R (latents x sources).
+
+    Attributes:
+        disentanglement: sum_j rho_j (1 - H_K(R_j / sum_k R_jk)), rho_j = share of latent j in
+            the total importance; 1 when every latent is tied to one source, 0 when each spreads
+            evenly over all sources (or when no latent is related to any source).
+        completeness: the same per source over latents (entropy base J): 1 when every source is
+            captured by one latent.
+        per_latent: (J,) the disentanglement of each latent (0 for unimportant latents).
+        importance: the (J, K) matrix the scores were computed from.
+    """
+
+    disentanglement: float
+    completeness: float
+    per_latent: Tensor
+    importance: Tensor
+
+
+def _normalised_entropy(p: Tensor, base: int) -> Tensor:
+    """Row-wise entropy of the rows of p (each summing to 1 or all zero), divided by log(base)."""
+    if base < 2:
+        return torch.zeros(p.shape[0], dtype=p.dtype)
+    h = -(p * torch.where(p > 0, p.log(), torch.zeros_like(p))).sum(1)
+    return h / math.log(base)
+
+
+#: |correlation| below this counts as no relation (the display threshold of the authors' Smiley
+#: notebook; with 20,000 test images chance correlations stay below 0.03)
+CORRELATION_THRESHOLD = 0.07
+
+
+def correlation_disentanglement(codes: Tensor, sources: Tensor, threshold: float = CORRELATION_THRESHOLD) -> DisentanglementScore:
+    """Disentanglement and completeness with |Pearson correlation| as the importance of each
+    latent for each source (the matrix the VSC paper shows for Smiley, turned into numbers the
+    way the DCI framework of Eastwood & Williams turns a regressor's importances into scores).
+
+    Correlations at or below ``threshold`` are set to zero first: otherwise the many chance
+    correlations of a finite sample add entropy to every row and even the identity code scores
+    well below 1.
+    """
+    importance = abs_correlation(codes, sources)
+    importance = torch.where(importance > threshold, importance, torch.zeros_like(importance))
+    total = float(importance.sum())
+    num_latents, num_sources = importance.shape
+    if total <= 0:
+        return DisentanglementScore(0.0, 0.0, torch.zeros(num_latents, dtype=torch.float64), importance)
+    row_sums, col_sums = importance.sum(1), importance.sum(0)
+    rows = importance / torch.where(row_sums > 0, row_sums, torch.ones_like(row_sums))[:, None]
+    per_latent = torch.where(row_sums > 0, 1 - _normalised_entropy(rows, num_sources), torch.zeros_like(row_sums))
+    disentanglement = float((row_sums / total * per_latent).sum())
+    cols = (importance / torch.where(col_sums > 0, col_sums, torch.ones_like(col_sums))[None, :]).T
+    per_source = torch.where(col_sums > 0, 1 - _normalised_entropy(cols, num_latents), torch.zeros_like(col_sums))
+    completeness = float((col_sums / total * per_source).sum())
+    return DisentanglementScore(disentanglement, completeness, per_latent, importance)
+
+
+def order_latents_by_source(importance: Tensor, threshold: float = 0.0) -> list[int]:
+    """Latent indices sorted by the source they correlate with most, strongest first within a
+    source; latents whose largest |correlation| does not exceed ``threshold`` go last."""
+    best, strength = importance.argmax(1), importance.max(1).values
+    keys = [(int(strength[j] <= threshold), int(best[j]), -float(strength[j])) for j in range(importance.shape[0])]
+    return sorted(range(importance.shape[0]), key=lambda j: keys[j])

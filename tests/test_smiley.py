@@ -1,0 +1,85 @@
+"""The Smiley generator and the correlation-based disentanglement scores, on oracle inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vsc_lib import metrics, smiley
+
+
+@pytest.fixture(scope="module")
+def data():
+    return smiley.generate(4000, seed=0)
+
+
+def test_generator_shapes_and_ground_truth(data):
+    assert data.images.shape == (4000, 1, 32, 32) and data.images.dtype == np.float32
+    assert set(np.unique(data.images)) <= {0.0, 1.0}
+    assert data.sources.shape == data.values.shape == (4000, len(smiley.FACTORS)) == (4000, 18)
+    assert abs(data.present.mean() - 0.5) < 0.03  # each group present with probability 0.5
+    absent = ~data.present[:, smiley.GROUP_OF_FACTOR]
+    assert np.all(data.sources[absent] == 0) and np.all(data.sources[~absent] == data.values[~absent])
+    assert abs(data.values.std() - 0.5) < 0.02
+    assert len(np.unique(data.combination)) == 16
+
+
+def test_generator_is_seeded_and_checks_its_arguments():
+    a, b, c = smiley.generate(50, seed=3), smiley.generate(50, seed=3), smiley.generate(50, seed=4)
+    assert np.array_equal(a.images, b.images) and not np.array_equal(a.images, c.images)
+    with pytest.raises(ValueError, match="num"):
+        smiley.generate(0, seed=0)
+    with pytest.raises(ValueError, match="presence"):
+        smiley.generate(10, seed=0, presence=1.0)
+
+
+def test_each_attribute_changes_the_image_where_it_should(data):
+    """Adding a group changes pixels only in its region: eyes and mouth inside the face disc,
+    the hat above it, the bow tie below it."""
+    rows = np.arange(32)[:, None] + 0.5
+    for group, region in ((0, rows < 16.5), (1, rows > 16.5), (2, rows < 8), (3, rows > 26.5)):
+        with_group = data.images[data.present[:, group], 0].mean(0)
+        without = data.images[~data.present[:, group], 0].mean(0)
+        change = np.abs(with_group - without)
+        assert change[np.broadcast_to(region, change.shape)].sum() > 3 * change[~np.broadcast_to(region, change.shape)].sum()
+
+
+def test_scores_of_oracle_codes(data):
+    sources = torch.from_numpy(data.sources)
+    perfect = metrics.correlation_disentanglement(sources, sources)
+    assert perfect.disentanglement > 0.9 and perfect.completeness > 0.9
+    # rescaled, shifted and permuted codes are just as good
+    permuted = metrics.correlation_disentanglement(3 * sources[:, torch.randperm(18)] + 1, sources)
+    assert permuted.disentanglement == pytest.approx(perfect.disentanglement)
+    # constant codes score zero
+    assert metrics.correlation_disentanglement(torch.ones(4000, 18), sources).disentanglement == 0.0
+    # codes that mix all sources evenly score near zero
+    mixed = sources @ torch.full((18, 18), 1.0, dtype=sources.dtype) + 0.01 * torch.randn(4000, 18, dtype=sources.dtype)
+    assert metrics.correlation_disentanglement(mixed, sources).disentanglement < 0.15
+    # every source copied into two latents: still disentangled, less complete
+    doubled = metrics.correlation_disentanglement(torch.cat([sources, sources], 1), sources)
+    assert doubled.disentanglement > 0.9 and doubled.completeness < perfect.completeness - 0.1
+    # extra unused (constant) latents change nothing
+    padded = metrics.correlation_disentanglement(torch.cat([sources, torch.zeros(4000, 30, dtype=sources.dtype)], 1), sources)
+    assert padded.disentanglement == pytest.approx(perfect.disentanglement)
+
+
+def test_abs_correlation_and_ordering_on_known_inputs():
+    x = torch.linspace(-1, 1, 101)[:, None]
+    codes = torch.cat([torch.zeros_like(x), -2 * x, x.pow(2)], 1)
+    sources = torch.cat([x, x.pow(2)], 1)
+    r = metrics.abs_correlation(codes, sources)
+    assert torch.allclose(r[0], torch.zeros(2, dtype=r.dtype))  # a constant code correlates with nothing
+    assert r[1, 0] == pytest.approx(1.0) and r[2, 1] == pytest.approx(1.0) and r[1, 1] == pytest.approx(0.0, abs=1e-9)
+    assert metrics.order_latents_by_source(r, threshold=0.07) == [1, 2, 0]
+    with pytest.raises(ValueError, match="same N"):
+        metrics.abs_correlation(codes, sources[:5])
+
+
+def test_chance_correlations_are_not_counted_as_structure(data):
+    sources = torch.from_numpy(data.sources)
+    noise = torch.randn(4000, 18, generator=torch.Generator().manual_seed(0), dtype=sources.dtype)
+    assert metrics.correlation_disentanglement(noise, sources).disentanglement == 0.0
+    unthresholded = metrics.correlation_disentanglement(sources, sources, threshold=0.0)
+    assert unthresholded.disentanglement < 0.9  # what the threshold protects against

@@ -1,0 +1,124 @@
+"""The Smiley dataset of the UAI VSC paper, regenerated with NumPy from its specification.
+
+Every image is 32 x 32 and binary: a filled face disc of radius 10 that is always present, and
+four attribute groups, each present independently with probability ``presence`` (0.5):
+
+========  =====  ==========================================================================
+group     count  continuous factors (v = 0.5 N(0, 1), then scaled; sd in pixels)
+========  =====  ==========================================================================
+eyes      3      half-separation 4 + v (0.5), shared vertical offset (0.5), radius 2 + v (0.5)
+mouth     5      width 4 + v (0.5), height 2 + v (0.5), centre x and y (0.25 each),
+                 expression: the corners move vertically by e and 1.4 e (0.5)
+hat       6      brim centre x, y (0.5 each), brim width 15 + 3v (1.5), brim height 2 + 2v (1),
+                 crown width 10 + 2v (1), crown height 2 + v (0.5)
+bow tie   4      centre x (0.25), centre y (0.5), width 12 + 3v (1.5), height 5 + 2v (1)
+========  =====  ==========================================================================
+
+Eyes and mouth are holes cut into the face; hat and bow tie are drawn outside it. The ground
+truth is the (N, 18) source matrix S * V: the group's presence flag (repeated over its factors)
+times the factor values v, so absent groups contribute exact zeros. The layout follows the
+authors' MATLAB generator as summarised in the project notes; pixel-level details (rounding,
+the bow-tie bitmap) are ours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SIDE = 32
+GROUPS: dict[str, tuple[str, ...]] = {
+    "eyes": ("eye separation", "eye height", "eye radius"),
+    "mouth": ("mouth width", "mouth height", "mouth x", "mouth y", "expression"),
+    "hat": ("hat x", "hat y", "brim width", "brim height", "crown width", "crown height"),
+    "bow tie": ("tie x", "tie y", "tie width", "tie height"),
+}
+FACTORS: tuple[str, ...] = tuple(name for names in GROUPS.values() for name in names)
+#: pixels per unit of v for each factor, in FACTORS order (v itself has sd 0.5)
+_SCALE = np.array([1, 1, 1, 1, 1, 0.5, 0.5, 1, 1, 1, 3, 2, 2, 1, 0.5, 1, 3, 2], dtype=np.float64)
+GROUP_OF_FACTOR = np.repeat(np.arange(len(GROUPS)), [len(v) for v in GROUPS.values()])
+FACE_CENTRE, FACE_RADIUS = (15.5, 16.5), 10.0
+
+
+@dataclass(frozen=True)
+class Smiley:
+    """A generated Smiley split.
+
+    Attributes:
+        images: (N, 1, 32, 32) float32 in {0, 1}.
+        present: (N, 4) bool, which attribute groups each image has (eyes, mouth, hat, bow tie).
+        values: (N, 18) the factor values v (drawn for every image, used only where present).
+        sources: (N, 18) the ground truth S * V.
+    """
+
+    images: np.ndarray
+    present: np.ndarray
+    values: np.ndarray
+    sources: np.ndarray
+
+    @property
+    def combination(self) -> np.ndarray:
+        """(N,) integer 0..15 coding which groups are present (bit g for group g)."""
+        return (self.present * (1 << np.arange(len(GROUPS)))).sum(1)
+
+
+def generate(num: int, seed: int, presence: float = 0.5, batch: int = 5000) -> Smiley:
+    """``num`` Smiley images drawn with ``numpy.random.default_rng(seed)``.
+
+    Raises:
+        ValueError: for a non-positive ``num`` or a ``presence`` outside (0, 1).
+    """
+    if not isinstance(num, int) or num < 1:
+        raise ValueError(f"num={num!r} must be a positive integer.")
+    if not 0.0 < presence < 1.0:
+        raise ValueError(f"presence={presence} must lie strictly between 0 and 1.")
+    rng = np.random.default_rng(seed)
+    present = rng.random((num, len(GROUPS))) < presence
+    values = 0.5 * rng.standard_normal((num, len(FACTORS)))
+    images = np.empty((num, 1, SIDE, SIDE), dtype=np.float32)
+    for start in range(0, num, batch):
+        part = slice(start, min(num, start + batch))
+        images[part, 0] = _draw(present[part], values[part] * _SCALE)
+    sources = present[:, GROUP_OF_FACTOR] * values
+    return Smiley(images=images, present=present, values=values, sources=sources)
+
+
+def _draw(present: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Rasterise a batch: ``d`` holds the scaled factor offsets in pixels, (B, 18)."""
+    rows, cols = np.mgrid[0:SIDE, 0:SIDE].astype(np.float64)
+    y, x = rows[None] + 0.5, cols[None] + 0.5  # pixel centres, (1, H, W)
+    col = lambda k: d[:, k, None, None]  # noqa: E731  (B, 1, 1) view of one factor
+    cy, cx = FACE_CENTRE
+    face = (y - cy) ** 2 + (x - cx) ** 2 <= FACE_RADIUS**2
+    has = [present[:, g, None, None] for g in range(len(GROUPS))]
+
+    # eyes: two round holes
+    separation, height, radius = 4 + col(0), cy - 3.5 + col(1), np.maximum(2 + col(2), 0.8)
+    eyes = np.zeros((d.shape[0], SIDE, SIDE), dtype=bool)
+    for side in (-1, 1):
+        eyes |= (y - height) ** 2 + (x - (cx + side * separation)) ** 2 <= radius**2
+    # mouth: an elliptic hole with its corners raised or lowered by the expression
+    half_w, half_h = np.maximum(4 + col(3), 1.5) / 2 + 1, np.maximum(2 + col(4), 0.8) / 2
+    mx, my, expression = cx + col(5), cy + 4.5 + col(6), col(7)
+    mouth = ((x - mx) / half_w) ** 2 + ((y - my) / half_h) ** 2 <= 1
+    for side in (-1, 1):
+        for step, lift in ((1, 1.0), (2, 1.4)):
+            corner_x, corner_y = mx + side * (half_w + step - 0.5), my - lift * expression
+            mouth |= (np.abs(x - corner_x) <= 0.5) & (np.abs(y - corner_y) <= 0.5)
+    # hat: a brim above the head and a crown on the brim
+    brim_x, brim_bottom = cx + col(8), cy - FACE_RADIUS + 1 + col(9)
+    brim_w, brim_h = np.maximum(15 + col(10), 4), np.maximum(2 + col(11), 1)
+    crown_w, crown_h = np.maximum(10 + col(12), 2), np.maximum(2 + col(13), 1)
+    brim = (np.abs(x - brim_x) <= brim_w / 2) & (y <= brim_bottom) & (y >= brim_bottom - brim_h)
+    crown = (np.abs(x - brim_x) <= crown_w / 2) & (y < brim_bottom - brim_h) & (y >= brim_bottom - brim_h - crown_h)
+    # bow tie: two triangles meeting at a knot below the chin
+    tie_x, tie_y = cx + col(14), cy + FACE_RADIUS + 3 + col(15)
+    tie_w, tie_h = np.maximum(12 + col(16), 3), np.maximum(5 + col(17), 2)
+    dx, dy = np.abs(x - tie_x), np.abs(y - tie_y)
+    tie = (dx <= tie_w / 2) & (dy <= 0.5 + (tie_h / 2) * dx / (tie_w / 2))
+
+    image = face & ~(has[0] & eyes) & ~(has[1] & mouth)
+    image |= has[2] & (brim | crown)
+    image |= has[3] & tie & ~face
+    return image.astype(np.float32)

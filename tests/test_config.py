@@ -17,7 +17,8 @@ CHANGES = {
     "model": {"kind": "vae", "body": "conv", "latent_dim": 7, "hidden_dim": 99, "beta": 2.0, "alpha": 0.5,
               "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0,
               "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0,
-              "prior": "learned", "num_pseudo_inputs": 3, "selector": "sigmoid"},
+              "prior": "learned", "num_pseudo_inputs": 3, "selector": "sigmoid", "likelihood": "gaussian",
+              "variance_floor": 0.01},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
               "lr_decay_epoch": 1, "seed": 9},
 }
@@ -95,7 +96,7 @@ def test_fields_added_later_leave_earlier_run_names_unchanged():
     config = RunConfig(DataConfig("mnist"), ModelConfig(kind="vae", latent_dim=16), TrainConfig(num_epochs=30))
     assert run_name(config) == "mnist-vae-mlp-j16-3eeb38f5ff94"
     stored = config.to_dict()
-    for name in ("prior", "num_pseudo_inputs", "selector"):
+    for name in ("prior", "num_pseudo_inputs", "selector", "likelihood", "variance_floor"):
         del stored["model"][name]  # a config.json written before the fields existed
     assert RunConfig.from_dict(stored) == config
     assert run_name(config.replace(model={"kind": "vsc", "prior": "learned"})) != run_name(config.replace(model={"kind": "vsc"}))

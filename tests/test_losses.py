@@ -121,3 +121,15 @@ def test_bernoulli_nll_float32_error_is_tiny_at_extreme_logits():
     x = torch.tensor([[0.0, 0.3, 1.0, 0.5, 0.0, 1.0, 0.2]], dtype=torch.float32)
     exact = torch.nn.functional.binary_cross_entropy_with_logits(logits.double(), x.double(), reduction="sum")
     assert abs(bernoulli_nll(logits, x).item() - exact.item()) < 1e-5
+
+
+def test_gaussian_nll_matches_torch_distributions_with_the_variance_floor():
+    from vsc_lib.losses import gaussian_nll
+
+    x, mean = torch.randn(4, 6, 128), torch.randn(4, 6, 128)
+    logvar = torch.randn(6, 128)
+    expected = -torch.distributions.Normal(mean, (logvar.exp() + 0.01).sqrt()).log_prob(x).flatten(1).sum(1)
+    assert torch.allclose(gaussian_nll(mean, logvar, x, 0.01), expected, rtol=1e-5, atol=1e-3)
+    # however small the learned variance, the floor bounds the density
+    tiny = torch.full((6, 128), -50.0)
+    assert torch.isfinite(gaussian_nll(x, tiny, x, 1e-3)).all()

@@ -152,3 +152,20 @@ def test_spike_bias_init_sets_the_initial_spike_probability():
     model = _model("vsc", "mlp", spike_bias_init=4.0)
     pi = model.encode(torch.zeros(2, 1, 28, 28)).spike_prob  # zero input: mostly the bias
     assert torch.allclose(pi, torch.full_like(pi, torch.sigmoid(torch.tensor(4.0)).item()), atol=2e-3)
+
+
+def test_gaussian_likelihood_models_real_valued_signals():
+    """HAR-shaped inputs (6 channels x 128 samples): decoder outputs are means, the variance is
+    learned per feature and receives gradients, and reconstructions are not squashed by a sigmoid."""
+    torch.manual_seed(0)
+    for kind in ("vae", "vsc"):
+        model = build_model(ModelConfig(kind=kind, latent_dim=5, hidden_dim=16, likelihood="gaussian"), input_shape=(6, 128))
+        x = 3 * torch.randn(8, 6, 128)
+        out = model(x)
+        out.loss.total.backward()
+        assert model.output_logvar.grad is not None and model.output_logvar.grad.abs().sum() > 0
+        assert out.x_logits.shape == x.shape and torch.isfinite(out.loss.neg_elbo).all()
+        with torch.no_grad():
+            model.decoder[-2].bias.fill_(5.0)  # means beyond [0, 1] must come through unchanged
+        assert model.reconstruct(x).max() > 1.5
+    assert "output_logvar" not in dict(build_model(ModelConfig(kind="vae", latent_dim=5, hidden_dim=16)).named_parameters())

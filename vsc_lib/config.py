@@ -26,10 +26,12 @@ SPIKE_ESTIMATORS = ("relaxed", "straight_through")
 LR_SCHEDULES = ("constant", "step")
 PRIORS = ("fixed", "learned")
 SELECTORS = ("softmax", "sharpened", "sigmoid")
+LIKELIHOODS = ("bernoulli", "gaussian")
 
 #: Fields added after CACHE_VERSION 1 was released. They enter the hash only when they differ
 #: from their default, so adding them left every earlier run's cache name unchanged.
-_LATER_FIELDS = {"model": {"prior": "fixed", "num_pseudo_inputs": 20, "selector": "softmax"}}
+_LATER_FIELDS = {"model": {"prior": "fixed", "num_pseudo_inputs": 20, "selector": "softmax", "likelihood": "bernoulli",
+                           "variance_floor": 1e-3}}
 
 
 def _check(condition: bool, message: str) -> None:
@@ -138,6 +140,11 @@ class ModelConfig:
             w: ``"softmax"`` (w = softmax(s)), ``"sharpened"`` (the UAI supplement: softmax, then
             sigmoid(60 (w - 0.5)), not renormalised) or ``"sigmoid"`` (the authors' code:
             w = sigmoid(s) / sum sigmoid(s)).
+        likelihood: ``"bernoulli"`` (pixels in [0, 1] as probabilities; decoder outputs logits)
+            or ``"gaussian"`` (real-valued inputs such as the HAR signals; the decoder outputs
+            means and each input feature has a learned variance, at least ``variance_floor``).
+        variance_floor: smallest variance of the Gaussian likelihood (a learned variance
+            can otherwise shrink without bound on features the decoder fits well).
     """
 
     kind: str = "vsc"
@@ -156,10 +163,12 @@ class ModelConfig:
     prior: str = "fixed"
     num_pseudo_inputs: int = 20
     selector: str = "softmax"
+    likelihood: str = "bernoulli"
+    variance_floor: float = 1e-3
 
     def __post_init__(self):
         _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
-                  "spike_bias_init", "kl_warmup_epochs")
+                  "spike_bias_init", "kl_warmup_epochs", "variance_floor")
         _check_choice("kind", self.kind, MODEL_KINDS)
         _check_choice("body", self.body, BODIES)
         _check_int("latent_dim", self.latent_dim, 1, 10_000)
@@ -176,6 +185,8 @@ class ModelConfig:
         _check_choice("prior", self.prior, PRIORS)
         _check_int("num_pseudo_inputs", self.num_pseudo_inputs, 1, 10_000)
         _check_choice("selector", self.selector, SELECTORS)
+        _check_choice("likelihood", self.likelihood, LIKELIHOODS)
+        _check_float("variance_floor", self.variance_floor, 0.0, 1e3, open_low=True)
         _check(
             self.kind == "vsc" or self.prior == "fixed",
             f"prior={self.prior!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or prior='fixed'.",

@@ -122,3 +122,14 @@ def bernoulli_nll(x_logits, x):
         (B,) nats per example.
     """
     return _BernoulliNLL.apply(x_logits, x)
+
+
+def gaussian_nll(mean, logvar, x, variance_floor: float = 0.0):
+    """-log N(x | mean, var) summed over all but the batch axis, (B,) nats per example.
+
+    ``logvar`` (broadcastable to ``x``) is the learned log-variance; the variance used is
+    exp(logvar) + ``variance_floor``, a smooth floor that keeps the density bounded.
+    """
+    var = logvar.exp() + variance_floor
+    per_feature = 0.5 * (math.log(2 * math.pi) + var.log() + (x - mean).pow(2) / var)
+    return per_feature.flatten(1).sum(1)

@@ -16,7 +16,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .losses import bernoulli_nll
 from .models import LatentModel, ModelOutput
 
 
@@ -135,16 +134,17 @@ def reconstruction_error(model: LatentModel, x: Tensor, kind: str = "default", b
     """Error of the reconstruction decoded from the deterministic code.
 
     Returns:
-        ``bce``: Bernoulli negative log-likelihood, nats per example; ``mse``: mean squared
-        error per pixel between x and the decoded pixel probabilities.
+        ``bce``: the negative log-likelihood of x under the decoded distribution, nats per
+        example (for the Bernoulli likelihood the binary cross-entropy); ``mse``: mean squared
+        error per feature between x and the decoded means (pixel probabilities).
     """
     bce = mse = 0.0
     with _eval_mode(model):
         for batch in x.split(batch_size):
             batch = batch.to(model.device)
             logits = model.decode(model.code(batch, kind))
-            bce += float(F.binary_cross_entropy_with_logits(logits, batch, reduction="sum"))
-            mse += float((torch.sigmoid(logits) - batch).pow(2).sum())
+            bce += float(model.nll(logits, batch).sum())
+            mse += float((model.output_mean(logits) - batch).pow(2).sum())
     n = x.shape[0]
     return {"bce": bce / n, "mse": mse / x[0].numel() / n}
 
@@ -307,7 +307,7 @@ def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_sample
                 k = min(chunk, num_samples - start)
                 z = torch.stack([model.sample(posterior) for _ in range(k)])  # (k, B, J)
                 logits = model.decode(z.flatten(0, 1))
-                log_lik = -bernoulli_nll(logits, batch.repeat(k, *([1] * (batch.dim() - 1)))).view(k, -1)
+                log_lik = -model.nll(logits, batch.repeat(k, *([1] * (batch.dim() - 1)))).view(k, -1)
                 log_p, log_q = latent_log_densities(model, posterior, z)
                 log_weights.append(log_lik + log_p - log_q)
             log_weights = torch.cat(log_weights)

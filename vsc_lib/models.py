@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import ModelConfig
-from .losses import bernoulli_nll, gaussian_kl, probability_logit, spike_slab_kl
+from .losses import bernoulli_nll, gaussian_kl, gaussian_nll, probability_logit, spike_slab_kl
 
 LOGVAR_RANGE = (-10.0, 10.0)  # keeps exp(logvar) finite in float32 and the KL well conditioned
 
@@ -142,6 +142,8 @@ class LatentModel(nn.Module):
         # one matrix for all heads: a single matmul instead of num_heads small ones
         self.heads = nn.Linear(features, self.num_heads * config.latent_dim)
         self.decoder = decoder
+        if config.likelihood == "gaussian":  # one learned log-variance per input feature
+            self.output_logvar = nn.Parameter(torch.zeros(self.input_shape))
 
     @property
     def kl_weight(self) -> float:
@@ -164,8 +166,19 @@ class LatentModel(nn.Module):
         return posterior.mu
 
     def decode(self, z: Tensor) -> Tensor:
-        """z: (B, J) -> (B, C, H, W) Bernoulli logits."""
+        """z: (B, J) -> (B, *input_shape) likelihood parameters: Bernoulli logits, or Gaussian
+        means (see :meth:`output_mean`)."""
         return self.decoder(z)
+
+    def output_mean(self, out: Tensor) -> Tensor:
+        """Mean of the likelihood for decoder outputs ``out``: sigmoid(logits) or the means."""
+        return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
+
+    def nll(self, out: Tensor, x: Tensor) -> Tensor:
+        """-log p(x | z) per example, (B,), for decoder outputs ``out``."""
+        if self.config.likelihood == "bernoulli":
+            return bernoulli_nll(out, x)
+        return gaussian_nll(out, self.output_logvar, x, self.config.variance_floor)
 
     def regularizer(self, posterior: Posterior, x: Tensor | None = None) -> dict[str, Tensor]:
         """Named (B,) parts of KL(q(z|x) || p(z)), summed over latent dimensions (``x`` is
@@ -180,7 +193,7 @@ class LatentModel(nn.Module):
         posterior = self.encode(x)
         z = self.sample(posterior)
         x_logits = self.decode(z)
-        recon = bernoulli_nll(x_logits, x)
+        recon = self.nll(x_logits, x)
         parts = self.regularizer(posterior, x)
         kl = sum(parts.values()) if parts else torch.zeros_like(recon)
         penalties = self.penalty(posterior, x)
@@ -208,8 +221,8 @@ class LatentModel(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor, kind: str = "default") -> Tensor:
-        """Pixel probabilities decoded from the deterministic code of x, (B, C, H, W)."""
-        return torch.sigmoid(self.decode(self.code(x, kind)))
+        """Likelihood means (pixel probabilities) decoded from the deterministic code of x."""
+        return self.output_mean(self.decode(self.code(x, kind)))
 
 
 class AE(LatentModel):

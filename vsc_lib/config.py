@@ -18,7 +18,10 @@ from typing import Any
 #: Bumped whenever a change to the library would make old cached runs wrong to reuse.
 CACHE_VERSION = 1
 
-DATASETS = ("mnist", "fashion_mnist")
+#: MNIST and Fashion-MNIST (IDX files), the generated Smiley images and the UCI HAR signal windows
+DATASETS = ("mnist", "fashion_mnist", "smiley", "har")
+#: datasets of real-valued (standardised) inputs, which need the Gaussian likelihood
+REAL_VALUED_DATASETS = ("har",)
 MODEL_KINDS = ("ae", "vae", "vsc")
 BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
@@ -255,6 +258,14 @@ class RunConfig:
                 isinstance(getattr(self, name), cls),
                 f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}.",
             )
+        real = self.data.dataset in REAL_VALUED_DATASETS
+        _check(
+            real == (self.model.likelihood == "gaussian"),
+            f"dataset {self.data.dataset!r} needs likelihood={'gaussian' if real else 'bernoulli'!r} "
+            f"(got {self.model.likelihood!r}): "
+            + ("its inputs are standardised real values, not probabilities." if real else
+               "its inputs are pixel intensities in [0, 1]."),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

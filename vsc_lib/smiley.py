@@ -23,9 +23,13 @@ the bow-tie bitmap) are ours.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from .paths import data_dir, write_atomic
 
 SIDE = 32
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -122,3 +126,33 @@ def _draw(present: np.ndarray, d: np.ndarray) -> np.ndarray:
     image |= has[2] & (brim | crown)
     image |= has[3] & tie & ~face
     return image.astype(np.float32)
+
+
+#: bump when the drawing changes; stored splits of older versions are regenerated
+GENERATOR_VERSION = 1
+#: the book's splits: sizes of the authors' files (60,000 train, 20,000 test) and fixed seeds
+SPLITS = {"train": (60_000, 1), "test": (20_000, 2)}
+
+
+def load_split(split: str, root: Path | None = None) -> Smiley:
+    """The ``"train"`` or ``"test"`` split, generated once and stored in ``data/smiley/``."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown Smiley split {split!r}; use 'train' or 'test'.")
+    num, seed = SPLITS[split]
+    path = (root or data_dir()) / "smiley" / f"smiley-v{GENERATOR_VERSION}-{split}-{num}-seed{seed}.npz"
+    if path.exists():
+        try:
+            with np.load(path) as stored:
+                data = Smiley(images=stored["images"].astype(np.float32),
+                              **{k: stored[k] for k in ("present", "values", "sources")})
+            if data.images.shape == (num, 1, SIDE, SIDE):
+                return data
+        except (OSError, ValueError, KeyError):
+            pass
+        print(f"[smiley] {path} is unreadable or incomplete; generating it again.")
+    data = generate(num, seed)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, images=data.images.astype(np.uint8), present=data.present, values=data.values,
+                        sources=data.sources)
+    write_atomic(path, buffer.getvalue())
+    return data

@@ -38,7 +38,7 @@ from .metrics import LossAccumulator, evaluate
 from .models import VSC, LatentModel, build_model
 from .paths import cache_dir, write_atomic
 
-INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28)}
+INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "smiley": (1, 32, 32), "har": (6, 128)}
 
 
 class CorruptRunError(RuntimeError):

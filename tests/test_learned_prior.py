@@ -23,14 +23,6 @@ def _model(selector="softmax", k=3, latent_dim=4, alpha=0.2, seed=0) -> LearnedP
     return model
 
 
-def _log_spike_slab(z, mu, logvar, spike_logit):
-    """log density of a factorised spike-and-slab w.r.t. Lebesgue + a unit atom at 0, summed over J."""
-    on = z != 0
-    log_normal = -0.5 * (math.log(2 * math.pi) + logvar + (z - mu).pow(2) / logvar.exp())
-    return torch.where(on, torch.nn.functional.logsigmoid(spike_logit) + log_normal,
-                       torch.nn.functional.logsigmoid(-spike_logit)).sum(-1)
-
-
 def test_each_pseudo_input_kl_matches_monte_carlo():
     torch.set_default_dtype(torch.float64)
     try:
@@ -42,9 +34,9 @@ def test_each_pseudo_input_kl_matches_monte_carlo():
             exact = slab + spike  # (B, K)
             draws = 200_000
             z = torch.cat([torch.stack([model.sample(q) for _ in range(1000)]) for _ in range(draws // 1000)])  # (N, B, J)
-            log_q = _log_spike_slab(z, q.mu, q.logvar, q.spike_logit)  # (N, B)
+            log_q = metrics.spike_slab_log_density(z, q.mu, q.logvar, q.spike_logit)  # (N, B)
             for k in range(r.mu.shape[0]):
-                log_r = _log_spike_slab(z, r.mu[k], r.logvar[k], r.spike_logit[k])
+                log_r = metrics.spike_slab_log_density(z, r.mu[k], r.logvar[k], r.spike_logit[k])
                 terms = log_q - log_r
                 estimate, error = terms.mean(0), terms.std(0) / math.sqrt(draws)
                 assert torch.all((estimate - exact[:, k]).abs() < 4 * error + 1e-3), (k, estimate, exact[:, k], error)
@@ -109,7 +101,7 @@ def test_sparsity_penalty_is_j_times_the_bernoulli_kl_of_the_mean_spike_probabil
         w = model.selector_weights(x)
         rho = (w * model.pseudo_posterior().spike_prob.mean(1)).sum(1)
         expected = 4 * (rho * torch.log(rho / 0.1) + (1 - rho) * torch.log((1 - rho) / 0.9))
-        assert torch.allclose(model.penalty(q, x)["sparsity"], expected, atol=1e-5)
+        assert torch.allclose(model.objective_terms(q, x)[1]["sparsity"], expected, atol=1e-5)
 
 
 def test_prior_samples_come_from_the_pseudo_inputs_and_undefined_densities_say_so():

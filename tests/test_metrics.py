@@ -116,3 +116,12 @@ def test_class_pattern_distance_on_oracle_patterns():
     assert class_pattern_distance(disjoint) == pytest.approx(1.0)
     half = torch.tensor([[0.9, 0.9], [0.9, 0.1]])  # {0, 1} vs {0}: Jaccard distance 1/2
     assert class_pattern_distance(half) == pytest.approx(0.5)
+
+
+def test_linear_probe_predict_reproduces_its_own_test_accuracy():
+    torch.manual_seed(0)
+    labels = torch.randint(0, 3, (600,))
+    codes = torch.nn.functional.one_hot(labels, 3).float() + 0.3 * torch.randn(600, 3)
+    result = linear_probe(codes[:400], labels[:400], codes[400:], labels[400:], num_labels=400)
+    assert float((result.predict(codes[400:]) == labels[400:]).double().mean()) == pytest.approx(result.accuracy)
+    assert result.accuracy > 0.9

@@ -21,21 +21,19 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from . import analysis, metrics
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
+from .sweep import in_workers
 from .training import TrainedRun, load_run_data, train_or_load
 
 #: bump when an evaluation's definition changes; older stored evaluations are then recomputed
@@ -188,7 +186,8 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
             out.update(active_per_example=stats.mean_active, dims_used=stats.dims_ever_used,
                        expected_active=float(stats.expected_per_example.mean()))
         else:
-            out.update(active_per_example=float(analysis.active_units(encoded.mu)), dims_used=analysis.active_units(encoded.mu))
+            units = analysis.active_units(encoded.mu)  # a VAE's codes have no exact zeros: the same for every image
+            out.update(active_per_example=float(units), dims_used=units)
         if family in PROBE_FAMILIES:
             kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
             labels = min(grid.probe_labels, len(train))
@@ -222,14 +221,11 @@ def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:
 # running a grid
 
 
-def _work(grid_json: str, cell: list, cache: str, threads: int) -> tuple[list, dict, dict]:
-    torch.set_num_threads(threads)
-    grid = Grid(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(grid_json).items()})
-    cell = tuple(cell)
+def _work(grid: Grid, cell: Cell, cache: str) -> tuple[Cell, dict, dict]:
     run = train_or_load(grid.config(cell), cache=cache, progress=False)
     values = basic_evaluation(run, grid, cell[1])
-    return list(cell), values, {"train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache,
-                                "images_per_second": run.meta.get("images_per_second")}
+    return cell, values, {"train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache,
+                          "images_per_second": run.meta.get("images_per_second")}
 
 
 @dataclass
@@ -258,24 +254,17 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     Finished runs and evaluations come from the cache, so an interrupted sweep resumes and a
     second call only reads. The tqdm bar counts cells.
     """
-    if workers < 1 or threads < 1:
-        raise ValueError(f"workers={workers} and threads={threads} must both be >= 1.")
     root = str(Path(cache) if cache is not None else cache_dir())
     result = SweepResult(grid)
     began = time.perf_counter()
-    payload = json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in grid.__dict__.items()})
-    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_work, payload, list(cell), root, threads) for cell in grid.cells()]
-        bar = tqdm(as_completed(futures), total=len(futures), desc=f"sweep '{grid.name}'", unit="run", disable=not progress)
-        for future in bar:
-            cell, values, info = future.result()
-            result.values[tuple(cell)] = values
-            if not info["from_cache"]:
-                result.trained += 1
-                result.train_seconds += info["train_seconds"]
-                if info["images_per_second"]:
-                    result.images_per_second.append(info["images_per_second"])
+    items = [(grid, cell, root) for cell in grid.cells()]
+    for cell, values, info in in_workers(_work, items, workers, threads, f"sweep '{grid.name}'", progress):
+        result.values[cell] = values
+        if not info["from_cache"]:
+            result.trained += 1
+            result.train_seconds += info["train_seconds"]
+            if info["images_per_second"]:
+                result.images_per_second.append(info["images_per_second"])
     result.values = {cell: result.values[cell] for cell in grid.cells()}  # grid order
     result.wall_seconds = time.perf_counter() - began
     return result

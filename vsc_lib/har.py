@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import codecs
 import copyreg
+import functools
 import gzip
 import hashlib
 import io
@@ -258,8 +259,14 @@ def load_har(split: str, root: Path | None = None) -> HarSplit:
     """The ``"train"`` or ``"test"`` windows (prepares the data first if needed)."""
     if split not in ("train", "test"):
         raise ValueError(f"unknown split {split!r}; use 'train' or 'test'.")
-    path = prepare(root, log=lambda *_: None)
-    return build_splits(read_recordings(path.read_bytes()))[split]
+    return _splits(prepare(root, log=lambda *_: None))[split]
+
+
+@functools.lru_cache(maxsize=2)
+def _splits(path: Path) -> dict[str, HarSplit]:
+    """Both splits from one verified file, parsed once per process (training loads the train
+    and the test split one after the other)."""
+    return build_splits(read_recordings(path.read_bytes()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -206,11 +206,21 @@ def class_pattern_distance(per_class_mean_pi: Tensor, threshold: float = 0.5) ->
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """Linear-probe outcome: test accuracy, and the training accuracy on the labelled subset."""
+    """Linear-probe outcome: test accuracy, the training accuracy on the labelled subset, and
+    the fitted classifier (``predict(codes)`` gives labels), to score further codes without
+    fitting again."""
 
     accuracy: float
     train_accuracy: float
     num_labels: int
+    weight: Tensor
+    bias: Tensor
+    mean: Tensor
+    std: Tensor
+
+    def predict(self, codes: Tensor) -> Tensor:
+        """(N,) predicted labels of (N, J) codes, standardised like the training codes."""
+        return (((codes.double() - self.mean) / self.std) @ self.weight + self.bias).argmax(1)
 
 
 def linear_probe(
@@ -256,7 +266,8 @@ def linear_probe(
     with torch.no_grad():
         train_acc = float(((x @ weight + bias).argmax(1) == y).double().mean())
         test_acc = float(((x_test @ weight + bias).argmax(1) == test_labels).double().mean())
-    return ProbeResult(accuracy=test_acc, train_accuracy=train_acc, num_labels=num_labels)
+    return ProbeResult(accuracy=test_acc, train_accuracy=train_acc, num_labels=num_labels, weight=weight.detach(),
+                       bias=bias.detach(), mean=mean, std=std)
 
 
 _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
@@ -264,6 +275,16 @@ _HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 def _log_normal(z: Tensor, mu, logvar) -> Tensor:
     return -_HALF_LOG_2PI - 0.5 * logvar - 0.5 * (z - mu).pow(2) / torch.exp(logvar)
+
+
+def spike_slab_log_density(z: Tensor, mu, logvar, spike_logit) -> Tensor:
+    """log of a factorised spike-and-slab density at ``z`` (..., J), summed over J, with respect
+    to Lebesgue measure plus a unit atom at zero (the measure under which the closed-form KL
+    holds): log(1 - pi) where z_j = 0, log pi + log N(z_j; mu_j, exp(logvar_j)) elsewhere."""
+    spike_logit = torch.as_tensor(spike_logit, dtype=z.dtype, device=z.device)
+    on = torch.where(z != 0, F.logsigmoid(spike_logit) + _log_normal(z, mu, torch.as_tensor(logvar, dtype=z.dtype)),
+                     F.logsigmoid(-spike_logit))
+    return on.sum(-1)
 
 
 def latent_log_densities(model: LatentModel, posterior, z: Tensor) -> tuple[Tensor, Tensor]:
@@ -278,14 +299,10 @@ def latent_log_densities(model: LatentModel, posterior, z: Tensor) -> tuple[Tens
     if getattr(model.config, "prior", "fixed") != "fixed":
         raise ValueError("the learned prior depends on the input, so log p(z) (and the importance-weighted "
                          "likelihood) is not defined for it; use the ELBO (metrics.evaluate) instead.")
-    log_q = _log_normal(z, posterior.mu, posterior.logvar)
-    log_p = _log_normal(z, 0.0, torch.zeros(()))
     if posterior.spike_logit is not None:
-        on = z != 0
-        prior_logit = torch.tensor(model.prior_spike_logit)
-        log_q = torch.where(on, F.logsigmoid(posterior.spike_logit) + log_q, F.logsigmoid(-posterior.spike_logit))
-        log_p = torch.where(on, F.logsigmoid(prior_logit) + log_p, F.logsigmoid(-prior_logit))
-    return log_p.sum(-1), log_q.sum(-1)
+        return (spike_slab_log_density(z, 0.0, 0.0, model.prior_spike_logit),
+                spike_slab_log_density(z, posterior.mu, posterior.logvar, posterior.spike_logit))
+    return _log_normal(z, 0.0, torch.zeros(())).sum(-1), _log_normal(z, posterior.mu, posterior.logvar).sum(-1)
 
 
 def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_samples: int = 100,
@@ -327,11 +344,10 @@ def abs_correlation(codes: Tensor, sources: Tensor) -> Tensor:
                          f"{tuple(sources.shape)}.")
     a = codes.double() - codes.double().mean(0)
     b = sources.double() - sources.double().mean(0)
-    norm_a, norm_b = a.pow(2).sum(0).sqrt(), b.pow(2).sum(0).sqrt()
-    scale = norm_a[:, None] * norm_b[None, :]
-    corr = (a.T @ b) / torch.where(scale > 0, scale, torch.ones_like(scale))
-    corr = torch.where(scale > 1e-12 * max(float(scale.max()), 1e-300), corr, torch.zeros_like(corr))
-    return corr.abs().clamp(max=1.0)
+    varies = (codes.amax(0) > codes.amin(0))[:, None] & (sources.amax(0) > sources.amin(0))[None, :]
+    scale = a.pow(2).sum(0).sqrt()[:, None] * b.pow(2).sum(0).sqrt()[None, :]
+    corr = (a.T @ b) / torch.where(varies, scale, torch.ones_like(scale))
+    return torch.where(varies, corr.abs().clamp(max=1.0), torch.zeros_like(corr))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import torch
 from torch import Tensor, nn
 
 from .config import ModelConfig
-from .losses import bernoulli_nll, gaussian_kl, gaussian_nll, probability_logit, spike_slab_kl
+from .losses import bernoulli_kl, bernoulli_nll, gaussian_kl, gaussian_nll, probability_logit, spike_slab_kl
 
 LOGVAR_RANGE = (-10.0, 10.0)  # keeps exp(logvar) finite in float32 and the KL well conditioned
 
@@ -185,18 +185,19 @@ class LatentModel(nn.Module):
         needed only by priors that depend on the input)."""
         return {}
 
-    def penalty(self, posterior: Posterior, x: Tensor) -> dict[str, Tensor]:
-        """Named (B,) terms the training objective adds outside the ELBO (none by default)."""
-        return {}
+    def objective_terms(self, posterior: Posterior, x: Tensor) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+        """The KL parts (see :meth:`regularizer`) and the named (B,) penalties the training
+        objective adds outside the ELBO (none by default), computed together so that a prior
+        can share work between them."""
+        return self.regularizer(posterior, x), {}
 
     def forward(self, x: Tensor) -> ModelOutput:
         posterior = self.encode(x)
         z = self.sample(posterior)
         x_logits = self.decode(z)
         recon = self.nll(x_logits, x)
-        parts = self.regularizer(posterior, x)
+        parts, penalties = self.objective_terms(posterior, x)
         kl = sum(parts.values()) if parts else torch.zeros_like(recon)
-        penalties = self.penalty(posterior, x)
         total = recon + self.kl_weight * kl
         if penalties:
             total = total + sum(penalties.values())
@@ -335,7 +336,8 @@ class LearnedPriorVSC(VSC):
     sum_k w_k(x) KL(q(z|x) || r_k), each KL in closed form; the training objective adds the
     sparsity penalty J KL_B(rho_bar(x) || alpha), where rho_bar(x) = sum_k w_k mean_j pi_kj is
     the mean spike probability of the selected pseudo-inputs (weights normalised to sum 1).
-    The warm-up, the relaxation and the estimators are those of :class:`VSC`.
+    The warm-up, the relaxation and the estimators are those of :class:`VSC`; ``alpha`` enters
+    only through the sparsity penalty.
     """
 
     def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
@@ -374,18 +376,17 @@ class LearnedPriorVSC(VSC):
     def regularizer(self, posterior, x=None):
         if x is None:
             raise ValueError("the learned prior depends on the input: call regularizer(posterior, x).")
-        weights = self.selector_weights(x)
-        slab, spike = self.pseudo_kl(posterior)
-        return {"kl_slab": (weights * slab).sum(1), "kl_spike": (weights * spike).sum(1)}
+        return self.objective_terms(posterior, x)[0]
 
-    def penalty(self, posterior, x):
-        weights = self.selector_weights(x)
-        weights = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
-        rho_bar = (weights * self.pseudo_posterior().spike_prob.mean(1)[None]).sum(1)  # (B,)
-        alpha = self.config.alpha
-        rho_bar = rho_bar.clamp(1e-7, 1 - 1e-7)
-        kl_b = rho_bar * (rho_bar.log() - math.log(alpha)) + (1 - rho_bar) * ((1 - rho_bar).log() - math.log1p(-alpha))
-        return {"sparsity": self.latent_dim * kl_b}
+    def objective_terms(self, posterior, x):
+        weights = self.selector_weights(x)  # (B, K)
+        pseudo = self.pseudo_posterior()  # encoded once per batch, shared by the KL and the penalty
+        slab, spike = self.pseudo_kl(posterior, pseudo)
+        parts = {"kl_slab": (weights * slab).sum(1), "kl_spike": (weights * spike).sum(1)}
+        share = weights / weights.sum(1, keepdim=True).clamp_min(1e-12)
+        rho_bar = (share * pseudo.spike_prob.mean(1)[None]).sum(1).clamp(1e-7, 1 - 1e-7)  # (B,)
+        sparsity = bernoulli_kl(torch.logit(rho_bar), self.prior_spike_logit, prob=rho_bar)
+        return parts, {"sparsity": self.latent_dim * sparsity}
 
     def sample_prior(self, num, generator=None):
         """The learned prior depends on the input; without one, a pseudo-input is chosen

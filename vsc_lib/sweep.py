@@ -8,8 +8,8 @@ safe as long as no two of them train the same configuration (duplicates are remo
 
 from __future__ import annotations
 
-import json
 import multiprocessing
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -19,13 +19,32 @@ from .config import RunConfig, run_name
 from .paths import cache_dir
 
 
-def _train_one(config_json: str, cache: str, threads: int) -> dict:
+def _set_threads(threads: int) -> None:
     import torch
 
+    torch.set_num_threads(threads)
+
+
+def in_workers(fn: Callable, items: list[tuple], workers: int = 2, threads: int = 1, desc: str = "runs",
+               progress: bool = True) -> Iterator:
+    """``fn(*item)`` for every item in ``workers`` spawned processes with ``threads`` torch
+    threads each; yields the results as they complete, counted by a tqdm bar. ``fn`` and the
+    items must be picklable (module-level functions, frozen configs)."""
+    if workers < 1 or threads < 1:
+        raise ValueError(f"workers={workers} and threads={threads} must both be >= 1.")
+    if not items:
+        return
+    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_set_threads,
+                             initargs=(threads,)) as pool:
+        futures = [pool.submit(fn, *item) for item in items]
+        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="run", disable=not progress):
+            yield future.result()
+
+
+def _train_one(config: RunConfig, cache: str) -> dict:
     from .training import train_or_load
 
-    torch.set_num_threads(threads)
-    config = RunConfig.from_dict(json.loads(config_json))
     run = train_or_load(config, cache=cache, progress=False)
     return {"name": run_name(config), "train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache}
 
@@ -41,17 +60,7 @@ def train_many(configs: list[RunConfig], workers: int = 2, threads: int = 1, cac
         cache: run cache folder (default: the library's).
         progress: a tqdm bar over the runs.
     """
-    if workers < 1 or threads < 1:
-        raise ValueError(f"workers={workers} and threads={threads} must both be >= 1.")
     root = Path(cache) if cache is not None else cache_dir()
     unique = {run_name(c): c for c in configs}
-    pending = [c for name, c in unique.items() if not (root / name).is_dir()]
-    results = []
-    if not pending:
-        return results
-    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_train_one, c.to_json(), str(root), threads) for c in pending]
-        for future in tqdm(as_completed(futures), total=len(futures), desc="runs", unit="run", disable=not progress):
-            results.append(future.result())
-    return results
+    pending = [(c, str(root)) for name, c in unique.items() if not (root / name).is_dir()]
+    return list(in_workers(_train_one, pending, workers, threads, progress=progress))

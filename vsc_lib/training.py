@@ -182,6 +182,15 @@ def save_run(run: TrainedRun, root: Path) -> Path:
     return final
 
 
+def _same_config(stored: dict, config: RunConfig) -> bool:
+    """Whether a stored configuration (config.json, a checkpoint) is ``config``; fields added to
+    the library after it was written read as their defaults; an unreadable one is not."""
+    try:
+        return RunConfig.from_dict(stored) == config
+    except (ValueError, TypeError):
+        return False
+
+
 def load_run(config: RunConfig, root: Path, device: str | torch.device | None = None) -> TrainedRun:
     """Load the finished run of ``config`` from ``root``; verifies config and checksum.
 
@@ -206,11 +215,7 @@ def load_run(config: RunConfig, root: Path, device: str | torch.device | None = 
         history = _read_history((path / "history.csv").read_text())
     except (OSError, ValueError) as error:
         raise corrupt(f"{type(error).__name__}: {error}") from None
-    try:
-        same = RunConfig.from_dict(stored) == config  # fields added later read as their defaults
-    except (ValueError, TypeError) as error:
-        raise corrupt(f"its config.json cannot be read as a configuration ({error})") from None
-    if not same:
+    if not _same_config(stored, config):
         raise corrupt("its config.json does not match the requested configuration")
     if hashlib.sha256(model_bytes).hexdigest() != meta.get("model_sha256"):
         raise corrupt("model.pt does not match the checksum recorded in meta.json")
@@ -305,7 +310,7 @@ def train(
             print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
                   "training starts from the beginning.")
     if state is not None:
-        if state["config"] == config.to_json() or state["config"] == config.hash_json():
+        if _same_config(json.loads(state["config"]), config):
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
             _set_rng_state(state["rng"], generator)

@@ -1,11 +1,13 @@
 """Train and evaluate a latent-dimension sweep into the run cache, ahead of a book build.
 
 Usage:
-  python scripts/sweep.py [--grid quick|book|paper] [--workers 2] [--threads 1] [--dry-run]
+  python scripts/sweep.py [--study latent|smiley|selectors|har] [--grid quick|book|paper] [--workers 2] [--threads 1] [--dry-run]
                           [--datasets ...] [--families ...] [--latent-dims ...] [--seeds ...] [--epochs N]
 
-``--grid`` picks one of the grids of ``vsc_lib.experiments`` (default ``paper``, the full
-30-epoch grid of the paper: 144 runs); the other options narrow or change it. Runs and
+``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``smiley`` and
+``selectors``: chapter 7; ``har``: chapter 8) and ``--grid`` one of its grids in
+``vsc_lib.experiments`` (default ``paper``: for ``latent`` the full 30-epoch grid of the paper,
+144 runs); the other options narrow or change it. Runs and
 evaluations already in the cache are reused, so an interrupted sweep continues where it stopped
 (an unfinished run resumes from its last epoch). Prints the wall time, the training throughput
 and per cell (mean +- sd over seeds) the test -ELBO, the
@@ -19,12 +21,13 @@ import argparse
 import dataclasses
 import statistics
 
-from vsc_lib.experiments import GRIDS, run_grid, summarise
+from vsc_lib.experiments import STUDIES, run_grid, summarise
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--grid", default="paper", choices=sorted(GRIDS))
+    parser.add_argument("--study", default="latent", choices=sorted(STUDIES))
+    parser.add_argument("--grid", default="paper", choices=("quick", "book", "paper"))
     parser.add_argument("--datasets", nargs="+")
     parser.add_argument("--families", nargs="+")
     parser.add_argument("--latent-dims", type=int, nargs="+")
@@ -39,7 +42,7 @@ def main() -> None:
                                         ("latent_dims", args.latent_dims), ("seeds", args.seeds)) if v}
     if args.epochs:
         changes["num_epochs"] = args.epochs
-    grid = dataclasses.replace(GRIDS[args.grid], **changes)
+    grid = dataclasses.replace(STUDIES[args.study][args.grid], **changes)
     print(f"grid {grid.name!r}{' (changed)' if changes else ''}: {grid.size} runs of {grid.num_epochs} epochs")
     if args.dry_run:
         return
@@ -48,7 +51,8 @@ def main() -> None:
     print(f"{result.trained} runs trained in {result.wall_seconds:.0f} s wall ({result.train_seconds:.0f} s of training "
           f"summed over runs{rate}; {args.workers} workers x {args.threads} threads)")
     columns = {"test_neg_elbo": "-ELBO", "active_per_example": "active", "dims_used": "used", "probe_default": "probe",
-               "probe_gated": "probe gated", "probe_slab_mean": "probe slab"}
+               "probe_gated": "probe gated", "probe_slab_mean": "probe slab", "disentanglement": "D",
+               "completeness": "C", "val_disentanglement": "val D"}
     tables = {name: summarise(result, column) for column, name in columns.items() if column in result.frame()}
     for key in tables["-ELBO"].index:
         parts = [f"{name} {t.loc[key, 'mean']:6.2f} +- {t.loc[key, 'sd']:4.2f}" for name, t in tables.items() if key in t.index]

@@ -112,3 +112,23 @@ def test_vary_largest_active_changes_the_largest_slab_mean_among_active_dimensio
     assert torch.allclose(images[0], analysis.traverse(model, code, 2, values))
     dims, _ = analysis.vary_largest_active(_vsc_with_known_spikes([]), torch.rand(1, 1, 28, 28), values)
     assert dims == [-1]
+
+
+def test_switching_dimensions_off_and_on_decodes_the_edited_gated_code():
+    model = _vsc_with_known_spikes([1, 4])
+    x = torch.rand(3, 1, 28, 28)
+    off = analysis.switch_dimensions(model, x, [1], None)
+    expected = torch.zeros(3, 6)
+    expected[:, 4] = 5.0  # dimension 1 switched off, dimension 4 keeps its slab mean 5
+    assert torch.allclose(off, analysis.decode(model, expected))
+    on = analysis.switch_dimensions(model, x, [0, 1], torch.tensor([-2.0, 7.0]))
+    expected[:, 0], expected[:, 1] = -2.0, 7.0
+    assert torch.allclose(on, analysis.decode(model, expected))
+    assert torch.allclose(analysis.switch_dimensions(model, x, [], None), model.reconstruct(x).detach())
+
+
+def test_typical_active_values_are_medians_over_active_examples_only():
+    model = _vsc_with_known_spikes([1, 4])
+    values = analysis.typical_active_values(model, torch.rand(5, 1, 28, 28), [4, 1, 2])
+    assert values.tolist() == [5.0, 2.0, 0.0]  # dimension 2 is never active: 0
+    assert analysis.typical_active_values(model, torch.rand(5, 1, 28, 28), []).numel() == 0

@@ -16,7 +16,13 @@ from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
 def test_families_parse_and_reject_what_they_do_not_know():
     assert family_alpha("vae") is None
     assert family_alpha("vsc0.01") == 0.01
-    for bad in ("ae", "vsc", "vsc1.5", "vsc0", "vscx", "VSC0.1"):
+    assert family_alpha("beta4") is None and experiments.parse_family("beta4").beta == 4.0
+    assert experiments.parse_family("lvsc0.2") == experiments.Family("vsc", alpha=0.2, prior="learned", selector="softmax")
+    assert experiments.parse_family("lvsc0.01-sigmoid").selector == "sigmoid"
+    assert [experiments.family_label(f) for f in ("vae", "beta2", "vsc0.5", "lvsc0.2", "lvsc0.2-sharpened")] == [
+        "VAE", "β-VAE β=2", "VSC α=0.5", "VSC learned prior α=0.2", "VSC learned prior α=0.2 (sharpened)"]
+    for bad in ("ae", "vsc", "vsc1.5", "vsc0", "vscx", "VSC0.1", "beta", "beta0", "beta-1", "lvsc0.2-max",
+                "vsc0.2-sigmoid", "lvsc", None):
         with pytest.raises(ValueError, match="unknown model family"):
             family_alpha(bad)
     with pytest.raises(ValueError, match="unknown model family"):
@@ -33,6 +39,52 @@ def test_grid_spans_every_combination_with_one_recipe():
     assert vsc.model.spike_estimator == "straight_through"
     assert vsc.model.kl_warmup_epochs == pytest.approx(0.1 * grid.num_epochs)
     assert configs[("mnist", "vae", 8, 0)].model.kind == "vae"
+
+
+def test_family_models_of_the_later_chapters():
+    beta = experiments.family_model("beta4", 40, 8, dataset="smiley")
+    assert (beta.kind, beta.beta, beta.likelihood) == ("vae", 4.0, "bernoulli")
+    learned = experiments.family_model("lvsc0.2-sigmoid", 40, 10, dataset="smiley", num_pseudo_inputs=10)
+    assert (learned.prior, learned.selector, learned.num_pseudo_inputs, learned.alpha) == ("learned", "sigmoid", 10, 0.2)
+    assert (learned.warmup_epochs, learned.warmup_ramp_epochs) == pytest.approx((2.0, 1.0))
+    assert learned.spike_estimator == "relaxed"
+    har = experiments.family_model("vsc0.2", 16, 20, dataset="har")
+    assert (har.likelihood, har.spike_estimator, har.kl_warmup_epochs) == ("gaussian", "straight_through", 2.0)
+    assert experiments.family_model("vae", 16, 20, dataset="har").likelihood == "gaussian"
+    RunConfig(DataConfig("har"), har, TrainConfig())  # a valid run: the likelihood suits the data
+
+
+def test_every_study_has_the_three_profiles_and_valid_runs():
+    for study, grids in experiments.STUDIES.items():
+        assert set(grids) == {"quick", "book", "paper"}, study
+        for grid in grids.values():
+            assert len({c.to_json() for c in grid.configs().values()}) == grid.size
+        assert grids["quick"].size <= grids["book"].size <= grids["paper"].size
+        assert grids["quick"].num_epochs == 1
+    smiley = experiments.SMILEY_GRIDS["book"]
+    assert smiley.latent_dims == (18, 40, 60) and smiley.num_train + smiley.num_validation <= 60_000
+    # the selector comparison shares its softmax run with the Smiley grid
+    shared = experiments.SELECTOR_GRIDS["book"].config(("smiley", "lvsc0.2", 40, 0))
+    assert shared == smiley.config(("smiley", "lvsc0.2", 40, 0))
+    assert {experiments.parse_family(f).selector for f in experiments.SELECTOR_GRIDS["book"].families} == {
+        "softmax", "sharpened", "sigmoid"}
+    assert min(len(g.seeds) for g in experiments.HAR_GRIDS.values()) >= 3
+    assert get_grid(profile="quick", study="har").name == "har-quick"
+    with pytest.raises(ValueError, match="unknown study"):
+        get_grid(study="celeba")
+    with pytest.raises(ValueError, match="validation split needs num_train"):
+        Grid("bad", ("smiley",), ("beta1",), (8,), (0,), num_epochs=1, num_validation=10)
+
+
+def test_evaluation_settings_of_the_quantitative_chapter_did_not_change():
+    """Stored evaluations are reused only with identical settings: the grids of chapter 6 must
+    keep the settings their evaluations were stored with."""
+    for grid in GRIDS.values():
+        for family in grid.families:
+            assert experiments.basic_settings(grid, family) == {
+                "elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels,
+                "probe": family in ("vae", "vsc0.01")}
+    assert "validation" in experiments.basic_settings(experiments.SMILEY_GRIDS["book"], "beta1")
 
 
 def test_paper_grid_shares_the_vsc_chapter_run():

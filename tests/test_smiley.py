@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vsc_lib import metrics, smiley
+from vsc_lib import analysis, metrics, smiley
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,32 @@ def test_chance_correlations_are_not_counted_as_structure(data):
     assert metrics.correlation_disentanglement(noise, sources).disentanglement == 0.0
     unthresholded = metrics.correlation_disentanglement(sources, sources, threshold=0.0)
     assert unthresholded.disentanglement < 0.9  # what the threshold protects against
+
+
+def test_group_detector_agrees_with_the_generator_and_sees_edits(data):
+    found = smiley.detect_groups(data.images)
+    assert found.shape == (4000, 4)
+    agreement = (found == data.present).mean(0)
+    assert np.all(agreement > 0.99), agreement
+    # oracle edits: erase everything outside the face (hat and bow tie go), fill the face (holes go)
+    rows, cols = np.mgrid[0:32, 0:32]
+    face = (rows + 0.5 - smiley.FACE_CENTRE[0]) ** 2 + (cols + 0.5 - smiley.FACE_CENTRE[1]) ** 2 <= smiley.FACE_RADIUS**2
+    assert not smiley.detect_groups(data.images * face)[:, 2:].any()
+    assert not smiley.detect_groups(np.maximum(data.images, face))[:, :2].any()
+    assert smiley.detect_groups(np.full((2, 32, 32), 0.4)).tolist() == [[True, True, False, False]] * 2  # all off: holes
+    with pytest.raises(ValueError, match="shape"):
+        smiley.detect_groups(np.zeros((3, 28, 28)))
+
+
+def test_group_dimensions_follow_the_strongest_source():
+    groups = np.array([0, 0, 1, 1, 2])
+    corr = torch.tensor([
+        [0.9, 0.1, 0.0, 0.0, 0.0],  # -> group 0
+        [0.0, 0.0, 0.2, 0.6, 0.0],  # -> group 1
+        [0.05, 0.0, 0.0, 0.0, 0.06],  # below the threshold: no group
+        [0.0, 0.0, 0.0, 0.1, 0.3],  # -> group 2
+        [0.0, 0.95, 0.0, 0.0, 0.0],  # -> group 0, stronger than latent 0
+    ])
+    assert analysis.group_dimensions(corr, groups, 4) == [[4, 0], [1], [3], []]
+    with pytest.raises(ValueError, match="group_of_source"):
+        analysis.group_dimensions(corr, groups[:3], 4)

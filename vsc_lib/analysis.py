@@ -186,3 +186,45 @@ def vary_largest_active(model: LatentModel, x: Tensor, values: Tensor) -> tuple[
         dims.append(dim)
         rows.append(traverse(model, code, dim, values) if dim >= 0 else decode(model, code.repeat(len(values), 1)))
     return dims, torch.stack(rows)
+
+
+def group_dimensions(abs_corr: Tensor, group_of_source, num_groups: int, threshold: float = 0.07) -> list[list[int]]:
+    """Latent dimensions assigned to each group of sources: a dimension belongs to the group of
+    the source it correlates with most, if that |correlation| exceeds ``threshold``.
+
+    Args:
+        abs_corr: (J, K) |correlation| between latents and sources.
+        group_of_source: (K,) group index of each source.
+    Returns:
+        ``num_groups`` lists of dimensions, each sorted by decreasing strength.
+    """
+    abs_corr = torch.as_tensor(abs_corr, dtype=torch.float64)
+    groups = torch.as_tensor(group_of_source, dtype=torch.int64)
+    if abs_corr.ndim != 2 or groups.shape != (abs_corr.shape[1],):
+        raise ValueError(f"need abs_corr (J, K) and group_of_source (K,), got {tuple(abs_corr.shape)} and {tuple(groups.shape)}.")
+    strength, best = abs_corr.max(1)
+    out: list[list[int]] = [[] for _ in range(num_groups)]
+    for j in torch.argsort(strength, descending=True).tolist():
+        if strength[j] > threshold:
+            out[int(groups[best[j]])].append(j)
+    return out
+
+
+def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Tensor | None) -> Tensor:
+    """Decode the gated codes of ``x`` with ``dims`` switched off (``values=None``: set to 0, the
+    spike off) or on (set to ``values``, one per dimension): (N, C, H, W) pixel probabilities."""
+    with _eval_mode(model):
+        z = model.code(x.to(model.device), "gated").clone()
+        if dims:
+            z[:, dims] = 0.0 if values is None else torch.as_tensor(values, dtype=z.dtype, device=z.device)
+        return model.output_mean(model.decode(z)).cpu()
+
+
+def typical_active_values(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
+    """Per dimension, the median slab mean over the examples of ``x`` where it is active (0 for a
+    dimension never active there): the value to give a dimension when switching it on."""
+    with _eval_mode(model):
+        posterior = model.encode(x.to(model.device))
+    mu, on = posterior.mu[:, dims].cpu(), (posterior.spike_prob[:, dims] > 0.5).cpu()
+    return torch.stack([mu[on[:, k], k].median() if on[:, k].any() else torch.tensor(0.0) for k in range(len(dims))]) \
+        if dims else torch.zeros(0)

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from . import analysis, metrics
-from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+from .config import REAL_VALUED_DATASETS, SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
 from .sweep import in_workers
@@ -40,37 +40,88 @@ from .training import TrainedRun, load_run_data, train_or_load
 EVAL_VERSION = 1
 #: fraction of the epochs over which the VSC families' KL weight ramps from 0 to 1
 KL_WARMUP_FRACTION = 0.1
+#: learned-prior VSC: fractions of the epochs with the slab held at N(0, 1), then ramped to the learned one
+SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
 
-def family_alpha(family: str) -> float | None:
-    """None for ``"vae"``, alpha for ``"vsc<alpha>"``; a clear error for anything else."""
+@dataclass(frozen=True)
+class Family:
+    """What a family name stands for (see :func:`parse_family`)."""
+
+    kind: str  # "vae" or "vsc"
+    beta: float = 1.0
+    alpha: float | None = None
+    prior: str = "fixed"
+    selector: str = "softmax"
+
+
+_FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>' (e.g. 'vsc0.01') or 'lvsc<alpha>[-<selector>]' "
+                f"(e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}) with 0 < alpha < 1 and beta > 0")
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def parse_family(family: str) -> Family:
+    """``"vae"``; ``"beta<b>"``: the beta-VAE; ``"vsc<a>"``: VSC with the fixed prior;
+    ``"lvsc<a>"`` or ``"lvsc<a>-<selector>"``: VSC with the learned prior (softmax selector by
+    default). A clear error for anything else."""
+    if not isinstance(family, str):
+        raise ValueError(f"unknown model family {family!r} (not a string); {_FAMILY_HELP}.")
     if family == "vae":
-        return None
-    if family.startswith("vsc"):
-        try:
-            alpha = float(family[3:])
-        except ValueError:
-            alpha = math.nan
-        if 0.0 < alpha < 1.0:
-            return alpha
-    raise ValueError(f"unknown model family {family!r}; use 'vae' or 'vsc<alpha>' with 0 < alpha < 1, e.g. 'vsc0.01'.")
+        return Family("vae")
+    if family.startswith("beta"):
+        beta = _number(family[4:])
+        if 0.0 < beta < 1e4:
+            return Family("vae", beta=beta)
+    elif family.startswith(("vsc", "lvsc")):
+        learned = family.startswith("lvsc")
+        alpha_text, _, selector = family[4 if learned else 3:].partition("-")
+        alpha = _number(alpha_text)
+        if 0.0 < alpha < 1.0 and (not selector or (learned and selector in SELECTORS)):
+            return Family("vsc", alpha=alpha, prior="learned" if learned else "fixed", selector=selector or "softmax")
+    raise ValueError(f"unknown model family {family!r}; {_FAMILY_HELP}.")
+
+
+def family_alpha(family: str) -> float | None:
+    """None for the VAE families, alpha for the VSC ones; a clear error for an unknown name."""
+    return parse_family(family).alpha
 
 
 def family_label(family: str) -> str:
-    alpha = family_alpha(family)
-    return "VAE" if alpha is None else f"VSC α={alpha:g}"
+    f = parse_family(family)
+    if f.kind == "vae":
+        return "VAE" if f.beta == 1.0 else f"β-VAE β={f.beta:g}"
+    if f.prior == "fixed":
+        return f"VSC α={f.alpha:g}"
+    return f"VSC learned prior α={f.alpha:g}" + ("" if f.selector == "softmax" else f" ({f.selector})")
 
 
-def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int = 400) -> ModelConfig:
-    """The ModelConfig (MLP body) of one family at one latent size."""
-    alpha = family_alpha(family)
-    if alpha is None:
-        return ModelConfig(kind="vae", latent_dim=latent_dim, hidden_dim=hidden_dim)
-    return ModelConfig(kind="vsc", latent_dim=latent_dim, hidden_dim=hidden_dim, alpha=alpha,
-                       spike_estimator="straight_through", kl_warmup_epochs=KL_WARMUP_FRACTION * num_epochs)
+def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int = 400, dataset: str = "mnist",
+                 num_pseudo_inputs: int = 20) -> ModelConfig:
+    """The ModelConfig (MLP body) of one family at one latent size. Real-valued datasets get the
+    Gaussian likelihood. Fixed-prior VSC: straight-through spike and a KL warm-up over the first
+    tenth of training. Learned-prior VSC: the relaxed spike with the slab warm-up of the UAI
+    recipe (lambda held at 0 for the first fifth of training, then raised over a tenth)."""
+    f = parse_family(family)
+    common = {"latent_dim": latent_dim, "hidden_dim": hidden_dim}
+    if dataset in REAL_VALUED_DATASETS:
+        common["likelihood"] = "gaussian"
+    if f.kind == "vae":
+        return ModelConfig(kind="vae", beta=f.beta, **common)
+    if f.prior == "fixed":
+        return ModelConfig(kind="vsc", alpha=f.alpha, spike_estimator="straight_through",
+                           kl_warmup_epochs=KL_WARMUP_FRACTION * num_epochs, **common)
+    return ModelConfig(kind="vsc", alpha=f.alpha, prior="learned", selector=f.selector, num_pseudo_inputs=num_pseudo_inputs,
+                       warmup_epochs=SLAB_WARMUP_FRACTION * num_epochs, warmup_ramp_epochs=SLAB_RAMP_FRACTION * num_epochs,
+                       **common)
 
 
 @dataclass(frozen=True)
@@ -92,10 +143,19 @@ class Grid:
     iw_images: int = 2000
     probe_labels: int = 5000
     elbo_samples: int = 5
+    #: training examples after the first ``num_train`` held out for model selection (Smiley's beta)
+    num_validation: int = 0
+    num_pseudo_inputs: int = 20
+    #: families whose codes get the linear probe (it costs a fit per run)
+    probe_families: tuple[str, ...] = PROBE_FAMILIES
+    #: store the per-class mean spike probability (J values per class) with each evaluation
+    class_profiles: bool = False
 
     def __post_init__(self):
         for family in self.families:
-            family_alpha(family)
+            parse_family(family)
+        if self.num_validation and self.num_train is None:
+            raise ValueError(f"grid {self.name!r}: a validation split needs num_train (the held-out examples follow it).")
         if min(len(self.datasets), len(self.families), len(self.latent_dims), len(self.seeds)) == 0:
             raise ValueError(f"grid {self.name!r} is empty: every axis needs at least one value.")
 
@@ -103,7 +163,7 @@ class Grid:
         dataset, family, latent_dim, seed = cell
         return RunConfig(
             DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
-            family_model(family, latent_dim, self.num_epochs, self.hidden_dim),
+            family_model(family, latent_dim, self.num_epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),
             TrainConfig(num_epochs=self.num_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed),
         )
 
@@ -126,17 +186,54 @@ GRIDS: dict[str, Grid] = {
     "book": Grid("book", _BOTH, _ALL_FAMILIES, (8, 32, 128, 200), (0, 1, 2), num_epochs=5),
     "paper": Grid("paper", _BOTH, _ALL_FAMILIES, (8, 16, 32, 64, 128, 200), (0, 1, 2), num_epochs=30),
 }
+
+# Smiley (chapter 7): beta-VAEs against the learned-prior VSC; 50,000 training images, the next
+# 10,000 of the training file held out to choose beta, scores on 5,000 test images.
+_SMILEY = {"datasets": ("smiley",), "latent_dims": (18, 40, 60), "num_train": 50_000, "num_validation": 10_000,
+           "num_test": 5_000, "probe_families": ()}
+_SMILEY_QUICK = {"datasets": ("smiley",), "num_epochs": 1, "num_train": 1000, "num_validation": 500, "num_test": 500,
+                 "elbo_samples": 2, "probe_families": ()}
+SMILEY_BETAS = ("beta1", "beta2", "beta4", "beta8")
+SMILEY_VSC = "lvsc0.2"
+SMILEY_GRIDS: dict[str, Grid] = {
+    "quick": Grid("smiley-quick", families=("beta1", "beta4", SMILEY_VSC), latent_dims=(18, 40), seeds=(0,), **_SMILEY_QUICK),
+    "book": Grid("smiley-book", families=(*SMILEY_BETAS, SMILEY_VSC), seeds=(0,), num_epochs=8, **_SMILEY),
+    "paper": Grid("smiley-paper", families=(*SMILEY_BETAS, "beta16", SMILEY_VSC), seeds=(0, 1, 2), num_epochs=20, **_SMILEY),
+}
+# the selector forms of the learned prior, at J = 40 (the softmax run is shared with SMILEY_GRIDS)
+_SELECTORS = tuple(SMILEY_VSC if form == "softmax" else f"{SMILEY_VSC}-{form}" for form in SELECTORS)
+SELECTOR_GRIDS: dict[str, Grid] = {
+    "quick": Grid("selectors-quick", families=_SELECTORS, latent_dims=(40,), seeds=(0,), **_SMILEY_QUICK),
+    "book": Grid("selectors-book", families=_SELECTORS, seeds=(0,), num_epochs=8, **(_SMILEY | {"latent_dims": (40,)})),
+    "paper": Grid("selectors-paper", families=_SELECTORS, seeds=(0, 1, 2), num_epochs=20, **(_SMILEY | {"latent_dims": (40,)})),
+}
+# UCI HAR (chapter 8): Gaussian likelihood on standardised raw windows; every family probed
+_HAR_FAMILIES = ("vae", "beta4", "vsc0.2")
+_HAR = {"datasets": ("har",), "families": _HAR_FAMILIES, "probe_families": _HAR_FAMILIES, "class_profiles": True,
+        "probe_labels": 10_000}
+HAR_GRIDS: dict[str, Grid] = {
+    "quick": Grid("har-quick", latent_dims=(4, 16), seeds=(0, 1, 2), num_epochs=1, num_train=1000, num_test=500,
+                  elbo_samples=2, **_HAR),
+    "book": Grid("har-book", latent_dims=(4, 8, 16, 32), seeds=(0, 1, 2), num_epochs=20, **_HAR),
+    "paper": Grid("har-paper", latent_dims=(2, 4, 8, 16, 32, 64), seeds=(0, 1, 2, 3, 4), num_epochs=60, **_HAR),
+}
+#: each chapter's grids by profile name
+STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS}
 SWEEP_ENV = "VSC_SWEEP"
 
 
-def get_grid(name: str | None = None, profile: str = "full") -> Grid:
-    """The named grid. ``None``: ``quick`` for the quick profile (whatever ``$VSC_SWEEP`` says, so
-    that tests never start the long sweep), otherwise ``$VSC_SWEEP`` or ``book``."""
+def get_grid(name: str | None = None, profile: str = "full", study: str = "latent") -> Grid:
+    """The named grid of a study (``latent``: chapter 6, ``smiley``/``selectors``: chapter 7,
+    ``har``: chapter 8). ``name=None``: ``quick`` for the quick profile (whatever ``$VSC_SWEEP``
+    says, so that tests never start a long sweep), otherwise ``$VSC_SWEEP`` or ``book``."""
+    if study not in STUDIES:
+        raise ValueError(f"unknown study {study!r}; use one of {', '.join(STUDIES)}.")
     if not name:
         name = "quick" if profile == "quick" else os.environ.get(SWEEP_ENV) or "book"
-    if name not in GRIDS:
-        raise ValueError(f"unknown sweep grid {name!r}; use one of {', '.join(GRIDS)} (set ${SWEEP_ENV} or the 'sweep' parameter).")
-    return GRIDS[name]
+    grids = STUDIES[study]
+    if name not in grids:
+        raise ValueError(f"unknown sweep grid {name!r}; use one of {', '.join(grids)} (set ${SWEEP_ENV} or the 'sweep' parameter).")
+    return grids[name]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,9 +265,22 @@ def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Calla
     return values
 
 
+def validation_split(grid: Grid, dataset: str):
+    """``(x, factors)`` of the ``grid.num_validation`` training examples that follow the first
+    ``grid.num_train`` (never trained on), or None when the grid holds none out."""
+    if not grid.num_validation:
+        return None
+    full = load_dataset(dataset, "train", subset=grid.num_train + grid.num_validation)
+    factors = None if full.factors is None else full.factors[grid.num_train:]
+    return full.x[grid.num_train:], factors
+
+
 def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
-    """Test bound, training-set bound (for model selection), sparsity and, for the probe
-    families, the linear-probe accuracies. Values are plain floats."""
+    """Test bound, training-set bound (for model selection), sparsity and, for the grid's probe
+    families, the linear-probe accuracies. On data with ground-truth sources (Smiley): the
+    correlation disentanglement and completeness on the test and validation examples and the
+    test (J, K) |correlation| matrix. Values are plain floats (lists for matrices)."""
+    probe = family in grid.probe_families
 
     def compute() -> dict:
         train, test = load_run_data(run.config)
@@ -185,10 +295,21 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
             stats = metrics.spike_statistics(encoded.spike_prob, test.y, len(test.classes))
             out.update(active_per_example=stats.mean_active, dims_used=stats.dims_ever_used,
                        expected_active=float(stats.expected_per_example.mean()))
+            if grid.class_profiles:
+                out["per_class_mean_pi"] = stats.per_class_mean_pi.tolist()
         else:
             units = analysis.active_units(encoded.mu)  # a VAE's codes have no exact zeros: the same for every image
             out.update(active_per_example=float(units), dims_used=units)
-        if family in PROBE_FAMILIES:
+        if test.factors is not None:
+            codes = metrics.latent_codes(model, test.x)
+            score = metrics.correlation_disentanglement(codes, test.factors)
+            out.update(disentanglement=score.disentanglement, completeness=score.completeness,
+                       abs_corr=metrics.abs_correlation(codes, test.factors).round(decimals=4).tolist())
+            held_out = validation_split(grid, run.config.data.dataset)
+            if held_out is not None:
+                score = metrics.correlation_disentanglement(metrics.latent_codes(model, held_out[0]), held_out[1])
+                out.update(val_disentanglement=score.disentanglement, val_completeness=score.completeness)
+        if probe:
             kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
             labels = min(grid.probe_labels, len(train))
             for kind in kinds:
@@ -197,8 +318,18 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
                 out[f"probe_{kind}"] = 100 * result.accuracy
         return out
 
-    settings = {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in PROBE_FAMILIES}
-    return cached_evaluation(run, "basic", settings, compute)
+    return cached_evaluation(run, "basic", basic_settings(grid, family), compute)
+
+
+def basic_settings(grid: Grid, family: str) -> dict:
+    """What a stored basic evaluation must have been computed with to be reused."""
+    settings = {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in grid.probe_families}
+    # added later: present only when used, so the stored evaluations of earlier grids stay valid
+    if grid.num_validation:
+        settings["validation"] = [grid.num_train, grid.num_validation]
+    if grid.class_profiles:
+        settings["class_profiles"] = True
+    return settings
 
 
 def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:

@@ -156,3 +156,49 @@ def load_split(split: str, root: Path | None = None) -> Smiley:
                         sources=data.sources)
     write_atomic(path, buffer.getvalue())
     return data
+
+
+def _detector_masks() -> tuple[np.ndarray, np.ndarray]:
+    """(4, 32, 32) bool regions read by :func:`detect_groups`, and the minimum count of pixels
+    there that must be off (eyes, mouth: holes in the face) or on (hat, bow tie: outside it)."""
+    rows, cols = np.mgrid[0:SIDE, 0:SIDE]
+    y, x = rows + 0.5, cols + 0.5
+    cy, cx = FACE_CENTRE
+    outside_face = (y - cy) ** 2 + (x - cx) ** 2 > FACE_RADIUS**2
+    band = lambda r0, r1, c0, c1: (rows >= r0) & (rows <= r1) & (cols >= c0) & (cols <= c1)  # noqa: E731
+    masks = np.stack([
+        band(9, 15, 9, 14), band(17, 22, 11, 22),  # left eye (the right one is checked alike), mouth
+        (rows <= 7) & outside_face, (rows >= 26) & outside_face,
+    ])
+    return masks, np.array([1, 2, 4, 4])
+
+
+def detect_groups(images, threshold: float = 0.5) -> np.ndarray:
+    """Which attribute groups an image shows, read off fixed pixel regions: (N, 4) bool.
+
+    ``images`` (N, 1, 32, 32) or (N, 32, 32) are pixel values or probabilities, binarised at
+    ``threshold``. Eyes: at least one pixel off in each eye's window; mouth: at least two off in
+    the mouth's window (all inside the face disc, so any hole there is an eye or the mouth);
+    hat: at least four pixels on outside the face in the top eight rows; bow tie: at least four
+    on outside the face in the bottom six. Used to check generated images (does switching the
+    hat's latent dimensions on draw a hat?); on the test split it agrees with the generator's
+    flags for more than 99 % of images per group (tested).
+    """
+    x = np.asarray(images, dtype=np.float64)
+    if x.ndim == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 3 or x.shape[1:] != (SIDE, SIDE):
+        raise ValueError(f"need images of shape (N, 1, {SIDE}, {SIDE}) or (N, {SIDE}, {SIDE}), got {np.shape(images)}.")
+    on = x > threshold
+    masks, needed = _detector_masks()
+    mirrored = masks[0][:, ::-1]  # the other eye: the face is centred on column 16, so mirror about 16.5
+    mirrored = np.roll(mirrored, 1, axis=1)
+    off_left = (~on & masks[0]).sum((1, 2))
+    off_right = (~on & mirrored).sum((1, 2))
+    found = np.stack([
+        (off_left >= needed[0]) & (off_right >= needed[0]),
+        (~on & masks[1]).sum((1, 2)) >= needed[1],
+        (on & masks[2]).sum((1, 2)) >= needed[2],
+        (on & masks[3]).sum((1, 2)) >= needed[3],
+    ], axis=1)
+    return found

@@ -31,7 +31,7 @@ BOOK = ROOT / "book"
 HIDDEN_TAGS = {"parameters", "injected-parameters"}
 #: measured cold full-profile seconds per chapter (one at a time), used only to order the work
 CHAPTER_WEIGHT = {"06_quantitative": 1800, "01_autoencoders": 378, "02_vae": 205, "03_beta_vae": 213, "04_vsc": 329,
-                  "05_experiments": 433}
+                  "05_experiments": 433, "07_smiley": 700, "08_har": 300}
 
 
 def tidy_for_the_book(path: Path) -> None:

@@ -63,6 +63,12 @@ def test_scores_of_oracle_codes(data):
     # extra unused (constant) latents change nothing
     padded = metrics.correlation_disentanglement(torch.cat([sources, torch.zeros(4000, 30, dtype=sources.dtype)], 1), sources)
     assert padded.disentanglement == pytest.approx(perfect.disentanglement)
+    # coverage: 1 when every source has an exact copy, the captured share when only some do
+    assert perfect.coverage == pytest.approx(1.0) and padded.coverage == pytest.approx(1.0)
+    assert metrics.correlation_disentanglement(torch.ones(4000, 18), sources).coverage == 0.0
+    two = metrics.correlation_disentanglement(sources[:, [0, 10]], sources)
+    assert two.disentanglement > 0.9 and two.completeness > 0.9  # D and C do not see the 16 missing sources
+    assert two.coverage == pytest.approx(2 / 18, abs=0.02)
 
 
 def test_abs_correlation_and_ordering_on_known_inputs():

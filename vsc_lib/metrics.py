@@ -362,12 +362,17 @@ class DisentanglementScore:
             captured by one latent.
         per_latent: (J,) the disentanglement of each latent (0 for unimportant latents).
         importance: the (J, K) matrix the scores were computed from.
+        coverage: mean over sources of the largest |correlation| any latent has with it: 1 when
+            every source is tracked exactly by some latent, 0 when none is. The two scores above
+            ignore sources that no latent captures (a code of two latents tracking two of 18
+            sources scores 1 on both); coverage does not.
     """
 
     disentanglement: float
     completeness: float
     per_latent: Tensor
     importance: Tensor
+    coverage: float = 0.0
 
 
 def _normalised_entropy(p: Tensor, base: int) -> Tensor:
@@ -396,8 +401,9 @@ def correlation_disentanglement(codes: Tensor, sources: Tensor, threshold: float
     importance = torch.where(importance > threshold, importance, torch.zeros_like(importance))
     total = float(importance.sum())
     num_latents, num_sources = importance.shape
+    coverage = float(importance.max(0).values.mean()) if num_latents else 0.0
     if total <= 0:
-        return DisentanglementScore(0.0, 0.0, torch.zeros(num_latents, dtype=torch.float64), importance)
+        return DisentanglementScore(0.0, 0.0, torch.zeros(num_latents, dtype=torch.float64), importance, coverage)
     row_sums, col_sums = importance.sum(1), importance.sum(0)
     rows = importance / torch.where(row_sums > 0, row_sums, torch.ones_like(row_sums))[:, None]
     per_latent = torch.where(row_sums > 0, 1 - _normalised_entropy(rows, num_sources), torch.zeros_like(row_sums))
@@ -405,7 +411,7 @@ def correlation_disentanglement(codes: Tensor, sources: Tensor, threshold: float
     cols = (importance / torch.where(col_sums > 0, col_sums, torch.ones_like(col_sums))[None, :]).T
     per_source = torch.where(col_sums > 0, 1 - _normalised_entropy(cols, num_latents), torch.zeros_like(col_sums))
     completeness = float((col_sums / total * per_source).sum())
-    return DisentanglementScore(disentanglement, completeness, per_latent, importance)
+    return DisentanglementScore(disentanglement, completeness, per_latent, importance, coverage)
 
 
 def order_latents_by_source(importance: Tensor, threshold: float = 0.0) -> list[int]:

@@ -164,3 +164,34 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
         ax.set_title(title)
         ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     return fig
+
+
+def plot_correlation_matrices(panels: dict[str, np.ndarray], source_names, group_sizes, ncols: int = 3,
+                              threshold: float = 0.07) -> Figure:
+    """|correlation| matrices, one panel each: ``panels[title]`` is (K sources, J latents) with
+    the latents already in display order. Values at or below ``threshold`` are drawn blank (the
+    display threshold of the authors' notebook); lines separate the source groups."""
+    titles = list(panels)
+    nrows = -(-len(titles) // ncols)
+    widths = [max(panels[t].shape[1] for t in titles[c::ncols]) for c in range(min(ncols, len(titles)))]
+    fig, axes = plt.subplots(nrows, len(widths), figsize=(2.2 + 0.085 * sum(widths) + 1.2 * len(widths), 2.7 * nrows + 0.4),
+                             squeeze=False, gridspec_kw={"width_ratios": widths})
+    boundaries = np.cumsum(group_sizes)[:-1] - 0.5
+    image = None
+    for k, ax in enumerate(axes.flat):
+        if k >= len(titles):
+            ax.set_visible(False)
+            continue
+        matrix = np.where(panels[titles[k]] > threshold, panels[titles[k]], np.nan)
+        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        for b in boundaries:
+            ax.axhline(b, color="0.6", lw=0.6)
+        ax.set_title(titles[k])
+        ax.set_xlabel("latent (reordered)")
+        ax.set_xticks([])
+        if k % len(widths) == 0:
+            ax.set_yticks(range(len(source_names)), source_names, fontsize=6)
+        else:
+            ax.set_yticks([])
+    fig.colorbar(image, ax=axes, label="|correlation|", shrink=0.8)
+    return fig

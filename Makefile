@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= full
-# grid of the quantitative chapter: empty = book (the default build) or quick; paper = the full grid
+# grids of chapters 6-8: empty = book (the default build) or quick; paper = the paper-size grids
 SWEEP ?=
 
 .PHONY: setup system venv data mathjax test test-fast book bench lint sweep
@@ -45,8 +45,11 @@ book: setup
 	VSC_SWEEP=$(SWEEP) $(PY) scripts/build_book.py --profile $(PROFILE)
 	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)
 
-sweep: setup  ## train and evaluate the paper's full grid into the run cache (hours; resumable)
-	$(PY) scripts/sweep.py --grid paper
+sweep: setup  ## train and evaluate the paper-size grids of chapters 6-8 into the run cache (hours; resumable)
+	$(PY) scripts/sweep.py --study latent --grid paper
+	$(PY) scripts/sweep.py --study smiley --grid paper
+	$(PY) scripts/sweep.py --study selectors --grid paper
+	$(PY) scripts/sweep.py --study har --grid paper
 
 mathjax:
 	@bash scripts/setup.sh mathjax

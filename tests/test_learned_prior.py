@@ -66,6 +66,15 @@ def test_selector_forms():
         sharp.selector.bias.copy_(torch.tensor([4.0, 0.0, 0.0]))  # the first pseudo-input takes ~0.96 of the softmax
     w = sharp.selector_weights(x)
     assert torch.allclose(w[:, 0], torch.ones(5), atol=1e-6) and (w[:, 1:] < 1e-6).all()  # sigmoid(60 (w - 0.5)) snaps
+    # no softmax weight above 0.5 (here all equal): the sharpened weights still sum to 1, so the
+    # weighted KL cannot vanish (as published they would all be sigmoid(-10) ~ 5e-5)
+    with torch.no_grad():
+        sharp.selector.bias.zero_()
+    w = sharp.selector_weights(x)
+    assert torch.allclose(w.sum(1), torch.ones(5)) and torch.allclose(w, torch.full((5, 3), 1 / 3))
+    posterior = sharp.encode(x)
+    kl, _ = sharp.objective_terms(posterior, x)
+    assert sum(v for v in kl.values()).min() > 0
 
 
 def test_one_pseudo_input_that_encodes_to_the_fixed_prior_gives_the_fixed_prior_objective():

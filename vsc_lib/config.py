@@ -141,7 +141,7 @@ class ModelConfig:
         num_pseudo_inputs: K, the number of pseudo-inputs of the learned prior.
         selector: how the learned prior's selector turns its K outputs s = W x + b into weights
             w: ``"softmax"`` (w = softmax(s)), ``"sharpened"`` (the UAI supplement: softmax, then
-            sigmoid(60 (w - 0.5)), not renormalised) or ``"sigmoid"`` (the authors' code:
+            sigmoid(60 (w - 0.5)), renormalised to sum 1 so that the weighted KL stays a bound) or ``"sigmoid"`` (the authors' code:
             w = sigmoid(s) / sum sigmoid(s)).
         likelihood: ``"bernoulli"`` (pixels in [0, 1] as probabilities; decoder outputs logits)
             or ``"gaussian"`` (real-valued inputs such as the HAR signals; the decoder outputs

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import ModelConfig
@@ -358,7 +359,10 @@ class LearnedPriorVSC(VSC):
         if form == "softmax":
             return torch.softmax(scores, dim=1)
         if form == "sharpened":
-            return torch.sigmoid(60.0 * (torch.softmax(scores, dim=1) - 0.5))
+            # the supplement's sigmoid(60 (softmax - 0.5)), renormalised: as published the weights
+            # need not sum to 1, and when no softmax weight exceeds 0.5 they all vanish, the weighted
+            # KL with them, and the "bound" is no bound (a model trained that way learns exactly this)
+            return torch.softmax(F.logsigmoid(60.0 * (torch.softmax(scores, dim=1) - 0.5)), dim=1)
         positive = torch.sigmoid(scores)
         return positive / positive.sum(1, keepdim=True)
 

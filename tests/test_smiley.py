@@ -118,3 +118,16 @@ def test_group_dimensions_follow_the_strongest_source():
     assert analysis.group_dimensions(corr, groups, 4) == [[4, 0], [1], [3], []]
     with pytest.raises(ValueError, match="group_of_source"):
         analysis.group_dimensions(corr, groups[:3], 4)
+
+
+def test_prepare_command_generates_both_splits_once(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VSC_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(smiley, "SPLITS", {"train": (300, 1), "test": (100, 2)})
+    assert smiley.main(["prepare"]) == 0
+    files = sorted(p.name for p in (tmp_path / "smiley").iterdir())
+    assert files == ["smiley-v1-test-100-seed2.npz", "smiley-v1-train-300-seed1.npz"]
+    stamp = [(tmp_path / "smiley" / f).stat().st_mtime_ns for f in files]
+    assert smiley.main(["prepare"]) == 0  # second run: loads, does not regenerate
+    assert [(tmp_path / "smiley" / f).stat().st_mtime_ns for f in files] == stamp
+    assert "ready (300 images)" in capsys.readouterr().out
+    assert smiley.main(["generate"]) == 2

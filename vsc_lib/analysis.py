@@ -220,11 +220,15 @@ def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Te
         return model.output_mean(model.decode(z)).cpu()
 
 
-def typical_active_values(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
-    """Per dimension, the median slab mean over the examples of ``x`` where it is active (0 for a
-    dimension never active there): the value to give a dimension when switching it on."""
+def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
+    """Per dimension, the value it takes for most examples of ``x``: 0 if its spike is off
+    (pi <= 0.5) for at least half of them, else the median slab mean over those where it is on.
+    Setting a group's dimensions to their typical state over faces that have (or lack) an
+    attribute is how the Smiley chapter switches the attribute on (or off)."""
+    if not dims:
+        return torch.zeros(0)
     with _eval_mode(model):
         posterior = model.encode(x.to(model.device))
     mu, on = posterior.mu[:, dims].cpu(), (posterior.spike_prob[:, dims] > 0.5).cpu()
-    return torch.stack([mu[on[:, k], k].median() if on[:, k].any() else torch.tensor(0.0) for k in range(len(dims))]) \
-        if dims else torch.zeros(0)
+    return torch.stack([mu[on[:, k], k].median() if on[:, k].float().mean() > 0.5 else torch.tensor(0.0)
+                        for k in range(len(dims))])

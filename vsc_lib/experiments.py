@@ -45,7 +45,7 @@ SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 #: datasets with ground-truth sources, and the version of the scores computed from them (bump
 #: when they change: only these datasets' stored evaluations are then recomputed)
-FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 2
+FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 3
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -190,20 +190,19 @@ GRIDS: dict[str, Grid] = {
     "paper": Grid("paper", _BOTH, _ALL_FAMILIES, (8, 16, 32, 64, 128, 200), (0, 1, 2), num_epochs=30),
 }
 
-# Smiley (chapter 7): beta-VAEs against the learned-prior VSC (two alphas); 40,000 training images,
+# Smiley (chapter 7): beta-VAEs against the learned-prior VSC (two alphas) and the fixed-prior VSC; 40,000 training images,
 # the next 10,000 of the training file held out to choose beta, scores on 5,000 test images.
 _SMILEY = {"datasets": ("smiley",), "latent_dims": (18, 40, 60), "num_train": 40_000, "num_validation": 10_000,
            "num_test": 5_000, "probe_families": ()}
 _SMILEY_QUICK = {"datasets": ("smiley",), "num_epochs": 1, "num_train": 1000, "num_validation": 500, "num_test": 500,
                  "elbo_samples": 2, "probe_families": ()}
 SMILEY_BETAS = ("beta1", "beta2", "beta4", "beta8")
-SMILEY_VSC, SMILEY_SPARSER = "lvsc0.2", "lvsc0.01"
+SMILEY_VSC, SMILEY_SPARSER, SMILEY_FIXED = "lvsc0.2", "lvsc0.01", "vsc0.2"
+_SMILEY_VSCS = (SMILEY_VSC, SMILEY_SPARSER, SMILEY_FIXED)
 SMILEY_GRIDS: dict[str, Grid] = {
-    "quick": Grid("smiley-quick", families=("beta1", "beta4", SMILEY_VSC, SMILEY_SPARSER), latent_dims=(18, 40), seeds=(0,),
-                  **_SMILEY_QUICK),
-    "book": Grid("smiley-book", families=(*SMILEY_BETAS, SMILEY_VSC, SMILEY_SPARSER), seeds=(0,), num_epochs=8, **_SMILEY),
-    "paper": Grid("smiley-paper", families=(*SMILEY_BETAS, "beta16", SMILEY_VSC, SMILEY_SPARSER), seeds=(0, 1, 2),
-                  num_epochs=20, **_SMILEY),
+    "quick": Grid("smiley-quick", families=("beta1", "beta4", *_SMILEY_VSCS), latent_dims=(18, 40), seeds=(0,), **_SMILEY_QUICK),
+    "book": Grid("smiley-book", families=(*SMILEY_BETAS, *_SMILEY_VSCS), seeds=(0,), num_epochs=8, **_SMILEY),
+    "paper": Grid("smiley-paper", families=(*SMILEY_BETAS, "beta16", *_SMILEY_VSCS), seeds=(0, 1, 2), num_epochs=20, **_SMILEY),
 }
 # the selector forms of the learned prior, at J = 40 (the softmax run is shared with SMILEY_GRIDS)
 _SELECTORS = tuple(SMILEY_VSC if form == "softmax" else f"{SMILEY_VSC}-{form}" for form in SELECTORS)
@@ -300,8 +299,11 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
             stats = metrics.spike_statistics(encoded.spike_prob, test.y, len(test.classes))
             out.update(active_per_example=stats.mean_active, dims_used=stats.dims_ever_used,
                        expected_active=float(stats.expected_per_example.mean()))
-            if grid.class_profiles:
+            if grid.class_profiles or test.factors is not None:
                 out["per_class_mean_pi"] = stats.per_class_mean_pi.tolist()
+                share = (encoded.spike_prob > 0.5).float().mean(0)  # per dimension: share of examples where it is on
+                out["input_dependent_dims"] = int(((share >= 0.01) & (share <= 0.99)).sum())
+                out["always_on_dims"] = int((share > 0.99).sum())
         else:
             units = analysis.active_units(encoded.mu)  # a VAE's codes have no exact zeros: the same for every image
             out.update(active_per_example=float(units), dims_used=units)
@@ -334,7 +336,7 @@ def basic_settings(grid: Grid, family: str) -> dict:
     if grid.num_validation:
         settings["validation"] = [grid.num_train, grid.num_validation]
     if grid.class_profiles:
-        settings["class_profiles"] = True
+        settings["class_profiles"] = 2
     if any(d in FACTOR_DATASETS for d in grid.datasets):
         settings["factor_scores"] = FACTOR_SCORES_VERSION
     return settings

@@ -207,3 +207,21 @@ def detect_groups(images, threshold: float = 0.5) -> np.ndarray:
     agrees with the generator's flags for more than 99 % of images per group (tested).
     """
     return region_counts(images, threshold) >= _detector_masks()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vsc_lib.smiley prepare``: generate (or check) both stored splits."""
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv != ["prepare"]:
+        print("usage: python -m vsc_lib.smiley prepare", file=sys.stderr)
+        return 2
+    for split in SPLITS:
+        data = load_split(split)
+        print(f"smiley: {split} split ready ({len(data.images):,} images) in {data_dir() / 'smiley'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

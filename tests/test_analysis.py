@@ -125,6 +125,9 @@ def test_switching_dimensions_off_and_on_decodes_the_edited_gated_code():
     expected[:, 0], expected[:, 1] = -2.0, 7.0
     assert torch.allclose(on, analysis.decode(model, expected))
     assert torch.allclose(analysis.switch_dimensions(model, x, [], None), model.reconstruct(x).detach())
+    for fn in (lambda m: analysis.switch_dimensions(m, x, [0], None), lambda m: analysis.typical_state(m, x, [0])):
+        with pytest.raises(ValueError, match="needs a spike-and-slab model"):
+            fn(_model("vae"))
 
 
 def test_typical_state_is_zero_when_mostly_off_else_the_median_active_slab_mean():

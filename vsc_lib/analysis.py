@@ -11,7 +11,7 @@ import torch
 from torch import Tensor
 
 from .losses import gaussian_kl, spike_slab_kl
-from .metrics import _eval_mode, encode_dataset
+from .metrics import CORRELATION_THRESHOLD, _eval_mode, encode_dataset
 from .models import LatentModel
 
 
@@ -188,7 +188,8 @@ def vary_largest_active(model: LatentModel, x: Tensor, values: Tensor) -> tuple[
     return dims, torch.stack(rows)
 
 
-def group_dimensions(abs_corr: Tensor, group_of_source, num_groups: int, threshold: float = 0.07) -> list[list[int]]:
+def group_dimensions(abs_corr: Tensor, group_of_source, num_groups: int,
+                     threshold: float = CORRELATION_THRESHOLD) -> list[list[int]]:
     """Latent dimensions assigned to each group of sources: a dimension belongs to the group of
     the source it correlates with most, if that |correlation| exceeds ``threshold``.
 
@@ -210,9 +211,15 @@ def group_dimensions(abs_corr: Tensor, group_of_source, num_groups: int, thresho
     return out
 
 
+def _need_spikes(model: LatentModel, what: str) -> None:
+    if model.config.kind != "vsc":
+        raise ValueError(f"{what} needs a spike-and-slab model (kind='vsc'), got kind={model.config.kind!r}.")
+
+
 def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Tensor | None) -> Tensor:
     """Decode the gated codes of ``x`` with ``dims`` switched off (``values=None``: set to 0, the
     spike off) or on (set to ``values``, one per dimension): (N, C, H, W) pixel probabilities."""
+    _need_spikes(model, "switch_dimensions")
     with _eval_mode(model):
         z = model.code(x.to(model.device), "gated").clone()
         if dims:
@@ -225,6 +232,7 @@ def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
     (pi <= 0.5) for at least half of them, else the median slab mean over those where it is on.
     Setting a group's dimensions to their typical state over faces that have (or lack) an
     attribute is how the Smiley chapter switches the attribute on (or off)."""
+    _need_spikes(model, "typical_state")
     if not dims:
         return torch.zeros(0)
     with _eval_mode(model):

@@ -1,20 +1,24 @@
-"""The latent-dimension sweep behind the quantitative chapter: its grids, the model families,
-and per-run evaluations that are computed once and cached next to the trained runs.
+"""The sweeps behind chapters 6-8: their grids, the model families, and per-run evaluations
+that are computed once and cached next to the trained runs.
 
-A *family* is ``"vae"`` or ``"vsc<alpha>"`` (e.g. ``"vsc0.01"``): the fixed-prior VSC with
-that prior spike probability, trained with the straight-through spike and a linear KL warm-up
-over the first tenth of training (the library's documented fix for the near-collapse of the
-paper's relaxation at small alpha). A *cell* is (dataset, family, latent_dim, seed).
+A *family* names a model recipe (see :func:`parse_family`): ``"vae"``; ``"beta<b>"``, the
+β-VAE; ``"vsc<alpha>"``, the fixed-prior VSC trained with the straight-through spike and a
+linear KL warm-up over the first tenth of training (the library's documented fix for the
+near-collapse of the paper's relaxation at small alpha); ``"lvsc<alpha>[-<selector>]"``, VSC
+with the learned prior and the UAI recipe. A *cell* is (dataset, family, latent_dim, seed).
 
-Grids (``$VSC_SWEEP`` or the chapter's ``sweep`` parameter picks one):
+Each study (``STUDIES``: ``latent`` for chapter 6, ``smiley`` and ``selectors`` for chapter 7,
+``har`` for chapter 8) has three grids; ``$VSC_SWEEP`` or a chapter's ``sweep`` parameter
+picks one:
 
 - ``quick``: CI and the notebook tests; tiny subsets, one epoch.
 - ``book``: what the default full build trains; sized to fit the book's cold-build budget.
-- ``paper``: the paper's full grid, 30 epochs; about 144 runs (hours on 2 cores; see the
-  README for the command that trains it ahead of a build).
+- ``paper``: paper-size grids (for chapter 6 the paper's full grid, 30 epochs, 144 runs;
+  hours on 2 cores; see the README for the commands that train them ahead of a build).
 
 Evaluations are stored as ``<cache>/_evals/<run name>/<what>.json`` together with the model's
-checksum; a retrained model or a newer ``EVAL_VERSION`` recomputes them.
+checksum and the settings they were computed with; a retrained model, other settings or a newer
+``EVAL_VERSION`` recompute them.
 """
 
 from __future__ import annotations

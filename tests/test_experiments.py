@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
+import torch
 
 from vsc_lib import experiments
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
@@ -158,3 +160,29 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
     assert third.values[cell]["test_neg_elbo"] == pytest.approx(first.values[cell]["test_neg_elbo"])
     iw = experiments.iw_evaluation(experiments.load_cell(grid, ("mnist", "vsc0.01", 4, 0), cache=tmp_path), grid)
     assert iw["num_images"] == 20 and iw["iw_neg_log_likelihood"] <= iw["neg_elbo_same_images"] + 1.0
+
+
+def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
+    smiley_grid = Grid("tiny-smiley", ("smiley",), ("beta4", "lvsc0.2"), (6,), (0,), num_epochs=1, hidden_dim=16,
+                       num_train=300, num_validation=200, num_test=200, elbo_samples=1, probe_families=(),
+                       num_pseudo_inputs=3)
+    result = run_grid(smiley_grid, workers=1, cache=tmp_path, progress=False)
+    for family in smiley_grid.families:
+        values = result.values[("smiley", family, 6, 0)]
+        for key in ("disentanglement", "completeness", "coverage", "val_disentanglement", "val_coverage"):
+            assert 0.0 <= values[key] <= 1.0, key
+        assert len(values["abs_corr"]) == 6 and len(values["abs_corr"][0]) == 18
+    vsc = result.values[("smiley", "lvsc0.2", 6, 0)]
+    assert vsc["input_dependent_dims"] + vsc["always_on_dims"] <= vsc["dims_used"] <= 6
+    # the validation images are the training file's examples right after the training ones
+    x_val, factors_val = experiments.validation_split(smiley_grid, "smiley")
+    full = experiments.load_dataset("smiley", "train", subset=500)
+    assert torch.equal(x_val, full.x[300:]) and torch.equal(factors_val, full.factors[300:])
+
+    har_grid = Grid("tiny-har", ("har",), ("vae", "vsc0.2"), (4,), (0,), num_epochs=1, hidden_dim=16, num_train=300,
+                    num_test=100, elbo_samples=1, probe_families=("vae", "vsc0.2"), class_profiles=True, probe_labels=300)
+    result = run_grid(har_grid, workers=1, cache=tmp_path, progress=False)
+    vsc = result.values[("har", "vsc0.2", 4, 0)]
+    assert np.asarray(vsc["per_class_mean_pi"]).shape == (6, 4)
+    assert {"probe_gated", "probe_slab_mean"} <= set(vsc) and "probe_default" in result.values[("har", "vae", 4, 0)]
+    assert "per_class_mean_pi" not in result.values[("har", "vae", 4, 0)]  # a VAE has no spikes

@@ -1,33 +1,56 @@
 """Check the built book as a reader without internet access would see it.
 
-Usage: python scripts/check_html.py [--html _build/html] [--screenshot 04_vsc] [--no-browser]
+Usage: python scripts/check_html.py [--html _build/html] [--no-browser] [--no-screenshots]
 
-Static checks on every chapter page of the ToC: the page exists, every image it shows is a file
-in the site, no page loads a script, style sheet or image from another host, no executed cell
-shows an error or a traceback, and no papermill parameter cell leaked into the page. Then
-headless Chromium (Debian's ``chromium``) opens each page from disk through a small harness
-page, waits for MathJax, and reports how many formulas were typeset and whether every image
-decoded; it saves a screenshot of one chapter to ``_build/html/_screenshots/``.
+Static checks on every page of the ToC: the page exists, every image it shows is a file in the
+site, no page loads a script, style sheet or image from another host, no executed cell shows an
+error or a traceback, no papermill parameter cell leaked into the page, and no two images of a
+page are the same picture (decoded pixels compared, not file names).
+
+Then headless Chromium (Debian's ``chromium``, driven by Playwright) opens each page from disk
+at a laptop width (1280 px) and a phone width (400 px), waits for MathJax and the images, and
+fails the build on what a reader would notice:
+
+- an image outside a numbered figure, shown bare under the code cell that drew it (an image
+  placed by the text itself, a Markdown image or a ``{glue}`` outside any cell, is fine);
+- a figure scaled down to the text column so far that its smallest text, read from the PNG's
+  ``vsc:min-text-px`` record (:func:`vsc_lib.plotting.figure_png`; 8 pt at 100 dpi assumed when
+  absent), is rendered below 7 px (laptop width; at phone width every figure shrinks and readers
+  zoom);
+- a number in a table broken over two lines;
+- a code cell, folded ones opened, that scrolls sideways by more than 16 px (laptop width);
+- an image that did not decode, no formula typeset by MathJax, or a request to another host.
+
+Every page is saved as a full-page screenshot at both widths in ``<html>/_screenshots/``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import yaml
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                  "--allow-file-access-from-files"]
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic", "--allow-file-access-from-files"]
+WIDTHS = {"laptop": 1280, "phone": 400}
+#: smallest rendered text a reader can be expected to read, in CSS pixels
+MIN_TEXT_PX = 7.0
+#: what a figure without a ``vsc:min-text-px`` record is assumed to use: the book style's 8 pt
+#: tick labels at 100 dpi
+ASSUMED_TEXT_PX = 8 * 100 / 72
+#: sideways scrolling a code cell may need before it counts (about two characters)
+MAX_CODE_OVERFLOW_PX = 16
+#: two decoded images whose pixels differ by at most this (of 255) everywhere are the same picture
+SAME_PICTURE_TOLERANCE = 2
 
 
 class _Page(HTMLParser):
@@ -52,10 +75,11 @@ def chapter_pages() -> list[str]:
     return [toc["root"]] + [entry["file"] for entry in toc.get("chapters", [])]
 
 
-def static_problems(html: Path, page: str) -> tuple[list[str], int]:
+def static_problems(html: Path, page: str) -> tuple[list[str], list[str]]:
+    """Problems found in the page's HTML alone, and the page's image sources."""
     path = html / f"{page}.html"
     if not path.is_file():
-        return [f"{page}: no page {path}"], 0
+        return [f"{page}: no page {path}"], []
     text = path.read_text()
     parser = _Page()
     parser.feed(text)
@@ -69,77 +93,211 @@ def static_problems(html: Path, page: str) -> tuple[list[str], int]:
         problems.append(f"{page}: a chapter page without any figure")
     if re.search(r"injected-parameters|profile = None", text):
         problems.append(f"{page}: papermill parameter cell is visible")
-    return problems, len(parser.images)
+    return problems, parser.images
 
 
-HARNESS = """<!doctype html><html><body><pre id="out">pending</pre>
-<iframe id="frame" src="{src}" style="width:1200px;height:900px"></iframe>
-<script>
-const frame = document.getElementById("frame");
-frame.onload = () => setTimeout(() => {{
-  const d = frame.contentDocument;
-  const images = Array.from(d.images);
-  const broken = images.filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute("src"));
-  const math = d.querySelectorAll("mjx-container").length;
-  const raw = (d.body.innerText.match(/\\$\\$|\\\\\\(/g) || []).length;
-  document.getElementById("out").textContent = "RESULT" + JSON.stringify({{images: images.length, broken, math, raw}}) + "END";
-}}, 4000);
-</script></body></html>"""
+# --- rules on decoded images -------------------------------------------------------------------
+
+def decode(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGBA"), dtype=np.int16)
 
 
-def browser_check(html: Path, page: str, chromium: str) -> dict:
-    harness = html / f"_check_{page}.html"
-    harness.write_text(HARNESS.format(src=f"{page}.html"))
+def same_pictures(paths: list[Path]) -> list[tuple[Path, Path]]:
+    """Pairs of files that hold the same picture: equal size and every decoded pixel within
+    :data:`SAME_PICTURE_TOLERANCE`, whatever the files are called or however they are encoded."""
+    decoded, pairs, cache = [], [], {}
+    for path in paths:  # the same file shown twice is the same picture too
+        pixels = cache[path] if path in cache else cache.setdefault(path, decode(path))
+        for other, other_pixels in decoded:
+            if pixels.shape == other_pixels.shape and np.abs(pixels - other_pixels).max() <= SAME_PICTURE_TOLERANCE:
+                pairs.append((other, path))
+                break
+        else:
+            decoded.append((path, pixels))
+    return pairs
+
+
+def png_legibility(path: Path) -> tuple[float | None, int | None]:
+    """The figure's recorded smallest text (px at its natural size) and panel count, or ``None``
+    where the image carries no record (not drawn by :func:`vsc_lib.plotting.figure_png`)."""
+    with Image.open(path) as image:
+        text = getattr(image, "text", {}) or {}
+    size, panels = text.get("vsc:min-text-px"), text.get("vsc:panels")
+    return (float(size) if size else None), (int(panels) if panels else None)
+
+
+# --- rules on what the browser measured --------------------------------------------------------
+
+@dataclass
+class Measured:
+    """What the browser saw of one page at one width (filled by :data:`MEASURE_JS`)."""
+
+    width: int
+    column: float = 0.0
+    images: list[dict] = field(default_factory=list)
+    wrapped: list[str] = field(default_factory=list)
+    code: list[dict] = field(default_factory=list)
+    math: int = 0
+
+
+def stray_images(measured: Measured) -> list[str]:
+    """Images a code cell shows bare: inside a cell's output but not in a numbered figure."""
+    return [i["src"] for i in measured.images if i["in_cell"] and not i["numbered"]]
+
+
+def illegible_figures(measured: Measured, html_page: Path) -> list[str]:
+    """Figures whose smallest text is rendered below :data:`MIN_TEXT_PX` because they were scaled
+    down to the text column."""
+    found = []
+    for image in measured.images:
+        if image["natural"] <= 0 or image["src"].startswith("data:"):
+            continue
+        scale = image["rendered"] / image["natural"]
+        if scale >= 1:
+            continue
+        text_px, panels = png_legibility(html_page.parent / image["src"].split("?")[0])
+        assumed = text_px is None
+        effective = (ASSUMED_TEXT_PX if assumed else text_px) * scale
+        if effective < MIN_TEXT_PX:
+            found.append(f"{image['src']} is {image['natural']} px wide, shown at {image['rendered']:.0f} px "
+                         f"(column {measured.column:.0f} px): its smallest text "
+                         f"{'(assumed 8 pt) ' if assumed else ''}is {effective:.1f} px"
+                         + (f", {panels} panels" if panels else ""))
+    return found
+
+
+def scrolling_code(measured: Measured) -> list[str]:
+    return [f"a code cell ({c['first_line'][:60]!r}) scrolls {c['overflow']:.0f} px sideways"
+            for c in measured.code if c["overflow"] > MAX_CODE_OVERFLOW_PX]
+
+
+MEASURE_JS = r"""
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) { await MathJax.startup.promise; }
+  const article = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+  const images = Array.from(article.querySelectorAll("img"));
+  await Promise.all(images.map(i => i.decode().catch(() => null)));
+  const facts = {column: article.clientWidth, math: document.querySelectorAll("mjx-container").length};
+  facts.images = images.map(i => {
+    const figure = i.closest("figure");
+    return {src: i.getAttribute("src"), natural: i.naturalWidth, rendered: i.getBoundingClientRect().width,
+            decoded: i.complete && i.naturalWidth > 0,
+            in_cell: !!i.closest("div.cell, div.cell_output"),
+            numbered: !!(figure && figure.querySelector(".caption-number"))};
+  });
+  // a number (digits, optionally with a decimal part, a sign, a % or "± sd") broken over lines
+  facts.wrapped = [];
+  const number = /[-−+]?\d[\d,]*(\.\d+)?(\s*±\s*\d[\d,]*(\.\d+)?)?\s*%?/g;
+  for (const cell of article.querySelectorAll("table td, table th")) {
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const m of node.textContent.matchAll(number)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].trimEnd().length);
+        const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+        if (tops.size > 1) facts.wrapped.push(m[0].trim() + " in «" + cell.innerText.trim().slice(0, 40) + "»");
+      }
+    }
+  }
+  // code cells, folded ones opened
+  for (const d of article.querySelectorAll("details")) d.open = true;
+  facts.code = Array.from(article.querySelectorAll("div.cell_input pre, div.highlight pre")).map(p => ({
+    overflow: p.scrollWidth - p.clientWidth, first_line: p.innerText.split("\n")[0]}));
+  return facts;
+}
+"""
+
+
+def measure(browser, html_page: Path, width: int, screenshot: Path | None) -> tuple[Measured, list[str]]:
+    """Open ``html_page`` at ``width`` px; return what was measured and the hosts it tried to reach."""
+    context = browser.new_context(viewport={"width": width, "height": 900}, device_scale_factor=1)
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("file:", "data:", "blob:")) else None)
     try:
-        with tempfile.TemporaryDirectory() as profile:
-            result = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=15000",
-                                     "--dump-dom", harness.as_uri()], capture_output=True, text=True, timeout=120)
+        page.goto(html_page.as_uri(), wait_until="load")
+        if screenshot is not None:
+            # before MEASURE_JS, which opens the folded cells
+            page.evaluate("async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }")
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+        facts = page.evaluate(MEASURE_JS)
     finally:
-        harness.unlink()
-    match = re.search(r"RESULT(.*?)END", result.stdout)
-    if not match:
-        return {"error": f"no result from chromium (exit {result.returncode}): {result.stderr.strip()[-300:]}"}
-    return json.loads(match.group(1).replace("&quot;", '"'))
+        context.close()
+    return Measured(width=width, **facts), outside
 
 
-def screenshot(html: Path, page: str, chromium: str) -> Path:
-    out = html / "_screenshots" / f"{page}.png"
-    out.parent.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=15000",
-                        "--window-size=1280,2400", f"--screenshot={out}", (html / f"{page}.html").as_uri()],
-                       capture_output=True, timeout=120, check=True)
-    return out
+def page_problems(html: Path, page: str, browser, screenshots: bool) -> tuple[list[str], str]:
+    """Every problem of one page and a one-line summary."""
+    problems, sources = static_problems(html, page)
+    if problems:
+        return problems, f"[html] {page}: not opened ({len(problems)} static problems)"
+    path = html / f"{page}.html"
+    files = [path.parent / s.split("?")[0] for s in sources if not s.startswith("data:")]
+    problems += [f"{page}: {a.name} and {b.name} are the same picture" for a, b in same_pictures(files)]
+    line = f"[html] {page}: {len(sources)} images"
+    if browser is None:
+        return problems, line
+    for name, width in WIDTHS.items():
+        shot = html / "_screenshots" / f"{page}-{width}.png" if screenshots else None
+        seen, outside = measure(browser, path, width, shot)
+        at = f"{page} @{width}px"
+        problems += [f"{at}: requested {url} from another host" for url in outside]
+        problems += [f"{at}: image {i['src']} did not load" for i in seen.images if not i["decoded"]]
+        if seen.wrapped:
+            problems.append(f"{at}: {len(seen.wrapped)} numbers in tables are broken over two lines, e.g. "
+                            + "; ".join(dict.fromkeys(seen.wrapped[:3])))
+        if name == "laptop":
+            problems += [f"{at}: image {src} is shown outside a numbered figure" for src in stray_images(seen)]
+            problems += [f"{at}: figure {text}" for text in illegible_figures(seen, path)]
+            problems += [f"{at}: {text}" for text in scrolling_code(seen)]
+            if seen.math == 0 and page != "conclusion":
+                problems.append(f"{at}: no formula was typeset by MathJax")
+            line += (f", column {seen.column:.0f} px, {seen.math} formulas typeset, "
+                     f"{sum(not i['numbered'] and i['in_cell'] for i in seen.images)} stray")
+    return problems, line
+
+
+def launch(playwright):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("chromium is not installed (apt-get install -y chromium, or make setup): the pages cannot "
+                         "be checked in a browser; --no-browser runs the static checks only")
+    return playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "html")
-    parser.add_argument("--screenshot", default="04_vsc")
-    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-browser", action="store_true", help="static checks only")
+    parser.add_argument("--no-screenshots", action="store_true")
+    parser.add_argument("--pages", nargs="*", help="only these pages (default: every page of the ToC)")
     args = parser.parse_args()
-    args.html = args.html.resolve()
+    html = args.html.resolve()
+    pages = args.pages or chapter_pages()
     problems = []
-    pages = chapter_pages()
-    chromium = None if args.no_browser else shutil.which("chromium")
-    if not args.no_browser and chromium is None:
-        problems.append("chromium is not installed (apt-get install -y chromium), so math and images were not checked")
-    for page in pages:
-        found, num_images = static_problems(args.html, page)
-        problems += found
-        line = f"[html] {page}: {num_images} images"
-        if chromium and not found:
-            seen = browser_check(args.html, page, chromium)
-            if "error" in seen:
-                problems.append(f"{page}: {seen['error']}")
-            else:
-                line += f", {seen['math']} formulas typeset, {len(seen['broken'])} broken images"
-                problems += [f"{page}: image {src} did not load" for src in seen["broken"]]
-                if seen["math"] == 0 and page != "conclusion":
-                    problems.append(f"{page}: no formula was typeset by MathJax")
-        print(line)
-    if chromium and args.screenshot:
-        print(f"[html] screenshot: {screenshot(args.html, args.screenshot, chromium).relative_to(ROOT)}")
+
+    def check_all(browser):
+        for page in pages:
+            found, line = page_problems(html, page, browser, not args.no_screenshots)
+            problems.extend(found)
+            print(line, flush=True)
+
+    if args.no_browser:
+        check_all(None)
+    else:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            try:
+                check_all(browser)
+            finally:
+                browser.close()
+        if not args.no_screenshots:
+            print(f"[html] screenshots: {html / '_screenshots'}/<page>-{{{','.join(map(str, WIDTHS.values()))}}}.png")
     for problem in problems:
         print(f"[html] PROBLEM {problem}", file=sys.stderr)
     print(f"[html] {len(pages)} pages checked, {len(problems)} problems")

@@ -49,3 +49,16 @@ def get_profile(name: str | None = None) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown book profile {name!r}; use one of {', '.join(PROFILES)}.")
     return PROFILES[name]
+
+
+def glue_figure(name: str, fig) -> None:
+    """Glue ``fig`` under ``name`` for a ``{glue:figure}`` in the text, as the PNG of
+    :func:`vsc_lib.plotting.figure_png` (which records the figure's smallest text and panel count
+    for the HTML check). Nothing is displayed under the cell: the figure appears once, where the
+    text places it."""
+    from IPython.display import Image
+    from myst_nb import glue
+
+    from .plotting import figure_png
+
+    glue(name, Image(data=figure_png(fig), format="png"), display=False)

@@ -1,12 +1,21 @@
 """Figures for the book. Each ``plot_*`` takes arrays that were already computed and returns a
-matplotlib Figure; nothing here trains, loads data or calls ``plt.show()``."""
+matplotlib Figure; nothing here trains, loads data or calls ``plt.show()``.
+
+The figures are made with :func:`new_figure`, outside pyplot's registry of open figures: a
+notebook's inline backend shows every figure still open when a cell ends, so a figure made with
+``plt.subplots`` and glued for a captioned place in the text appeared twice in the book (once
+bare under its cell, once numbered). A figure made here is shown only where it is displayed or
+glued. :func:`figure_png` renders one with its legibility facts (smallest text in pixels, number
+of panels) written into the PNG, where the book's HTML check reads them."""
 
 from __future__ import annotations
 
+import io
+
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 #: One colour per model, the same in every chapter.
 MODEL_COLOURS = {"AE": "#4d4d4d", "VAE": "#1f77b4", "beta-VAE": "#9467bd", "VSC": "#d62728", "VSC + warm-up": "#ff7f0e"}
@@ -21,6 +30,42 @@ def use_book_style() -> None:
     })
 
 
+def new_figure(nrows: int = 1, ncols: int = 1, figsize=None, squeeze: bool = True, **subplots_kw):
+    """``(fig, axes)`` like ``plt.subplots``, but the figure is not registered with pyplot, so
+    no notebook backend displays it behind the caller's back (and it needs no ``plt.close``)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=squeeze, **subplots_kw)
+
+
+#: PNG text keys under which :func:`figure_png` records a figure's legibility facts
+MIN_TEXT_KEY, PANELS_KEY = "vsc:min-text-px", "vsc:panels"
+
+
+def legibility(fig: Figure) -> dict[str, float]:
+    """The smallest visible text of ``fig`` in pixels at its own dpi (titles, axis and tick labels,
+    legends; empty strings ignored) and the number of visible panels (colour bars excluded)."""
+    fig.draw_without_rendering()  # tick labels get their text only when the figure is laid out
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
+             and _visible_chain(t)]
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    return {"min_text_px": (min(sizes) if sizes else float("inf")) * fig.dpi / 72, "panels": len(panels)}
+
+
+def _visible_chain(artist) -> bool:
+    axes = getattr(artist, "axes", None)
+    return axes is None or axes.get_visible()
+
+
+def figure_png(fig: Figure) -> bytes:
+    """``fig`` as PNG bytes (tight bounding box, the figure's dpi) with :func:`legibility`'s facts
+    stored as PNG text chunks."""
+    facts = legibility(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight",
+                metadata={MIN_TEXT_KEY: f"{facts['min_text_px']:.2f}", PANELS_KEY: str(facts["panels"])})
+    return buffer.getvalue()
+
+
 def _as_images(x) -> np.ndarray:
     x = np.asarray(x)
     return x.reshape(x.shape[0], *x.shape[-2:]) if x.ndim == 4 else x
@@ -31,7 +76,7 @@ def plot_image_rows(rows: dict[str, np.ndarray], columns: list[str] | None = Non
     labels = list(rows)
     images = [_as_images(rows[k]) for k in labels]
     n = max(len(i) for i in images)
-    fig, axes = plt.subplots(len(labels), n, figsize=(scale * n, scale * len(labels) + 0.2), squeeze=False)
+    fig, axes = new_figure(len(labels), n, figsize=(scale * n, scale * len(labels) + 0.2), squeeze=False)
     for r, (label, row) in enumerate(zip(labels, images, strict=True)):
         for c in range(n):
             ax = axes[r, c]
@@ -51,7 +96,7 @@ def plot_latent_grid(images: np.ndarray, extent: float, title: str | None = None
     """A (n, n, H, W) grid of decoded images laid out over a square of latent values [-extent, extent]^2."""
     n, _, h, w = images.shape
     canvas = images[::-1].transpose(0, 2, 1, 3).reshape(n * h, n * w)  # first latent along x, second up
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig, ax = new_figure(figsize=(4, 4))
     ax.imshow(canvas, cmap="gray_r", extent=(-extent, extent, -extent, extent), vmin=0, vmax=1)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
@@ -62,8 +107,8 @@ def plot_latent_grid(images: np.ndarray, extent: float, title: str | None = None
 
 def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, title: str | None = None) -> Figure:
     """Two-dimensional codes coloured by class."""
-    fig, ax = plt.subplots(figsize=(4.6, 4))
-    cmap = plt.get_cmap("tab10")
+    fig, ax = new_figure(figsize=(4.6, 4))
+    cmap = mpl.colormaps["tab10"]
     for k, name in enumerate(class_names):
         chosen = labels == k
         ax.scatter(codes[chosen, 0], codes[chosen, 1], s=2, color=cmap(k), label=name, alpha=0.6, rasterized=True)
@@ -78,7 +123,7 @@ def plot_latent_scatter(codes: np.ndarray, labels: np.ndarray, class_names, titl
 def plot_class_heatmap(values: np.ndarray, class_names, title: str, diverging: bool, label: str) -> Figure:
     """(C, J) per-class summary; ``diverging`` centres a red-blue map at zero (codes), otherwise
     a sequential map from 0 (spike probabilities)."""
-    fig, ax = plt.subplots(figsize=(min(10, 2 + 0.12 * values.shape[1]), 3))
+    fig, ax = new_figure(figsize=(min(10, 2 + 0.12 * values.shape[1]), 3))
     if diverging:
         bound = float(np.abs(values).max()) or 1.0
         image = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
@@ -94,7 +139,7 @@ def plot_class_heatmap(values: np.ndarray, class_names, title: str, diverging: b
 def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = False,
                 errors: dict[str, np.ndarray] | None = None, title: str | None = None) -> Figure:
     """Line plot of several named series over a common x, with optional error bars."""
-    fig, ax = plt.subplots(figsize=(5, 3.2))
+    fig, ax = new_figure(figsize=(5, 3.2))
     for name, values in series.items():
         colour = MODEL_COLOURS.get(name.split(" (")[0])
         if errors and name in errors:
@@ -112,7 +157,7 @@ def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx
 
 
 def plot_histogram(values: dict[str, np.ndarray], xlabel: str, bins) -> Figure:
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig, ax = new_figure(figsize=(5, 3))
     for name, v in values.items():
         ax.hist(v, bins=bins, alpha=0.6, label=name, color=MODEL_COLOURS.get(name.split(" (")[0]))
     ax.set_xlabel(xlabel)
@@ -123,7 +168,7 @@ def plot_histogram(values: dict[str, np.ndarray], xlabel: str, bins) -> Figure:
 
 def plot_latent_grids(panels: dict[str, np.ndarray], title: str | None = None) -> Figure:
     """Several (n, n, H, W) decoded grids side by side, one panel per model."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels), 2.9), squeeze=False)
+    fig, axes = new_figure(1, len(panels), figsize=(2.6 * len(panels), 2.9), squeeze=False)
     for ax, (name, images) in zip(axes[0], panels.items(), strict=True):
         n, _, h, w = images.shape
         ax.imshow(images.transpose(0, 2, 1, 3).reshape(n * h, n * w), cmap="gray_r", vmin=0, vmax=1)
@@ -148,7 +193,7 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
     (published numbers). ``colours`` and ``linestyles`` are looked up by label.
     """
     colours, linestyles = colours or {}, linestyles or {}
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
+    fig, axes = new_figure(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
         for label, (x, mean, sd) in series.items():
             ax.errorbar(x, mean, yerr=sd, marker="o", ms=3.5, capsize=2.5, label=label, color=colours.get(label),
@@ -166,32 +211,80 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
     return fig
 
 
-def plot_correlation_matrices(panels: dict[str, np.ndarray], source_names, group_sizes, ncols: int = 3,
-                              threshold: float = 0.07) -> Figure:
-    """|correlation| matrices, one panel each: ``panels[title]`` is (K sources, J latents) with
-    the latents already in display order. Values at or below ``threshold`` are drawn blank (the
-    display threshold of the authors' notebook); lines separate the source groups."""
-    titles = list(panels)
-    nrows = -(-len(titles) // ncols)
-    widths = [max(panels[t].shape[1] for t in titles[c::ncols]) for c in range(min(ncols, len(titles)))]
-    fig, axes = plt.subplots(nrows, len(widths), figsize=(2.2 + 0.085 * sum(widths) + 1.2 * len(widths), 2.7 * nrows + 0.4),
-                             squeeze=False, gridspec_kw={"width_ratios": widths})
+def plot_correlation_matrices(rows: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], source_names, group_sizes,
+                              threshold: float = 0.07, width: float = 7.2, label_size: float = 7) -> Figure:
+    """|correlation| matrices laid out for the text column: one row of panels per model, one
+    panel per column title (e.g. per latent size J).
+
+    ``rows[model][column] = (matrix, latents)``: ``matrix`` is (K sources, J latents) with the
+    latents already in display order and ``latents`` their original indices. Only latents with
+    some |correlation| above ``threshold`` are drawn (each labelled by its index; the panel's
+    title counts the others); values at or below ``threshold`` are blank (the display threshold
+    of the authors' notebook). Source names label the first panel of each row; lines separate
+    the source groups. Every label is at least ``label_size`` points.
+    """
+    models = list(rows)
+    columns = list(dict.fromkeys(c for r in rows.values() for c in r))
+    shown = {(m, c): np.flatnonzero((rows[m][c][0] > threshold).any(0)) for m in models for c in columns if c in rows[m]}
+    widths = [max(max((len(shown[m, c]) for m in models if (m, c) in shown), default=1), 4) for c in columns]
+    fig = Figure(figsize=(width, 2.35 * len(models) + 0.5))
     boundaries = np.cumsum(group_sizes)[:-1] - 0.5
-    image = None
-    for k, ax in enumerate(axes.flat):
-        if k >= len(titles):
-            ax.set_visible(False)
-            continue
-        matrix = np.where(panels[titles[k]] > threshold, panels[titles[k]], np.nan)
-        image = ax.imshow(matrix, cmap="viridis", vmin=0, vmax=1, aspect="auto")
-        for b in boundaries:
-            ax.axhline(b, color="0.6", lw=0.6)
-        ax.set_title(titles[k])
-        ax.set_xlabel("latent (reordered)")
-        ax.set_xticks([])
-        if k % len(widths) == 0:
-            ax.set_yticks(range(len(source_names)), source_names, fontsize=6)
-        else:
-            ax.set_yticks([])
-    fig.colorbar(image, ax=axes, label="|correlation|", shrink=0.8)
+    for subfig, model in zip(np.atleast_1d(fig.subfigures(len(models), 1)), models, strict=True):
+        subfig.suptitle(model, fontsize=label_size + 1.5, fontweight="bold")
+        axes = np.atleast_1d(subfig.subplots(1, len(columns), gridspec_kw={"width_ratios": widths}))
+        image = None
+        for k, (ax, column) in enumerate(zip(axes, columns, strict=True)):
+            if (model, column) not in shown:
+                ax.set_visible(False)
+                continue
+            matrix, latents = rows[model][column]
+            keep = shown[model, column]
+            values = np.where(matrix[:, keep] > threshold, matrix[:, keep], np.nan)
+            image = ax.imshow(values if keep.size else np.full((len(source_names), 1), np.nan), cmap="viridis",
+                              vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+            for b in boundaries:
+                ax.axhline(b, color="0.6", lw=0.6)
+            hidden = matrix.shape[1] - keep.size
+            ax.set_title(f"{column}" + (f" (+{hidden} tracking none)" if hidden else ""), fontsize=label_size)
+            ax.set_xticks(range(keep.size), [str(int(latents[j])) for j in keep], rotation=90, fontsize=label_size)
+            ax.tick_params(length=2, pad=1)
+            if k == 0:
+                ax.set_yticks(range(len(source_names)), source_names, fontsize=label_size)
+                ax.set_xlabel("latent index (reordered)", fontsize=label_size)
+            else:
+                ax.set_yticks([])
+        if image is not None:  # one bar per row (a bar cannot span subfigures), all on the same 0-1 scale
+            bar = subfig.colorbar(image, ax=list(axes), shrink=0.8, aspect=15, pad=0.01)
+            bar.set_label("|corr.|", fontsize=label_size)
+            bar.ax.tick_params(labelsize=label_size)
+    return fig
+
+
+def plot_signal_windows(windows: list[np.ndarray], titles: list[str], channel_groups: dict[str, tuple[int, int]],
+                        rate: float, per_row: int = 3, width: float = 7.2) -> Figure:
+    """Multichannel windows, one column per window and ``per_row`` windows per row of the layout;
+    each window gets one panel per channel group (``channel_groups[name] = (first, last + 1)``,
+    e.g. accelerometer x/y/z) with its channels as lines over time in seconds (``rate`` samples
+    per second)."""
+    groups = list(channel_groups.items())
+    blocks = -(-len(windows) // per_row)
+    fig, axes = new_figure(blocks * len(groups), per_row, figsize=(width, 1.45 * blocks * len(groups) + 0.3),
+                           squeeze=False, sharex=True)
+    for k, (window, title) in enumerate(zip(windows, titles, strict=True)):
+        block, column = divmod(k, per_row)
+        t = np.arange(window.shape[-1]) / rate
+        for g, (name, (lo, hi)) in enumerate(groups):
+            ax = axes[block * len(groups) + g, column]
+            for c in range(lo, hi):
+                ax.plot(t, window[c], lw=0.8, label="xyz"[c - lo] if hi - lo <= 3 else str(c))
+            if g == 0:
+                ax.set_title(title)
+            if column == 0:
+                ax.set_ylabel(f"{name}\n(standardised)")
+            if block == blocks - 1 and g == len(groups) - 1:
+                ax.set_xlabel("seconds")
+    for k in range(len(windows), blocks * per_row):
+        for g in range(len(groups)):
+            axes[(k // per_row) * len(groups) + g, k % per_row].set_visible(False)
+    axes[0, -1].legend(frameon=False, fontsize=8, loc="upper right", ncol=3)
     return fig

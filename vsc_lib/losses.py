@@ -15,21 +15,28 @@ import torch.nn.functional as F
 
 
 def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):
-    """KL( N(mu, exp(logvar)) || N(prior_mu, exp(prior_logvar)) ) per dimension.
+    """KL( N(mu, exp(logvar)) || N(prior_mu, exp(prior_logvar)) ) per
+    dimension.
 
     Args:
         mu, logvar: (..., J) posterior mean and log-variance.
-        prior_mu, prior_logvar: prior mean and log-variance, broadcastable to (..., J).
+        prior_mu, prior_logvar: prior mean and log-variance,
+            broadcastable to (..., J).
 
     Returns:
         (..., J) non-negative KL in nats.
     """
-    if isinstance(prior_mu, float) and isinstance(prior_logvar, float) and prior_mu == 0.0 and prior_logvar == 0.0:
-        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)  # standard normal prior: fewer passes
-    prior_mu = torch.as_tensor(prior_mu, dtype=mu.dtype, device=mu.device)
-    prior_logvar = torch.as_tensor(prior_logvar, dtype=mu.dtype, device=mu.device)
+    standard = isinstance(prior_mu, float) and isinstance(prior_logvar, float)
+    if standard and prior_mu == 0.0 and prior_logvar == 0.0:
+        # standard normal prior: fewer passes
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    like = {"dtype": mu.dtype, "device": mu.device}
+    prior_mu = torch.as_tensor(prior_mu, **like)
+    prior_logvar = torch.as_tensor(prior_logvar, **like)
     return 0.5 * (
-        prior_logvar - logvar + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp() - 1.0
+        prior_logvar - logvar
+        + (logvar.exp() + (mu - prior_mu).pow(2)) / prior_logvar.exp()
+        - 1.0
     )
 
 
@@ -64,20 +71,26 @@ def probability_logit(p: float) -> float:
     return math.log(p) - math.log1p(-p)
 
 
-def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0, prior_spike_logit=0.0, spike_prob=None):
-    """Closed-form KL between two factorised spike-and-slab distributions, split in two parts.
+def spike_slab_kl(mu, logvar, spike_logit, prior_mu=0.0, prior_logvar=0.0,
+                  prior_spike_logit=0.0, spike_prob=None):
+    """Closed-form KL between two factorised spike-and-slab distributions,
+    split in two parts.
 
     For q_j = pi_j N(mu_j, s_j^2) + (1 - pi_j) delta_0 and
-    r_j = rho_j N(a_j, b_j^2) + (1 - rho_j) delta_0 the KL (with respect to Lebesgue measure
-    plus a unit atom at zero) is  pi_j KL(N(mu_j, s_j^2) || N(a_j, b_j^2)) + KL_B(pi_j || rho_j).
+    r_j = rho_j N(a_j, b_j^2) + (1 - rho_j) delta_0 the KL (with respect to
+    Lebesgue measure plus a unit atom at zero) is
+    pi_j KL(N(mu_j, s_j^2) || N(a_j, b_j^2)) + KL_B(pi_j || rho_j).
 
     Args:
-        mu, logvar, spike_logit: (..., J) slab mean, slab log-variance and spike logit of q.
-        prior_mu, prior_logvar, prior_spike_logit: the same for r, broadcastable to (..., J).
+        mu, logvar, spike_logit: (..., J) slab mean, slab log-variance and
+            spike logit of q.
+        prior_mu, prior_logvar, prior_spike_logit: the same for r,
+            broadcastable to (..., J).
         spike_prob: sigmoid(spike_logit), if the caller already has it.
 
     Returns:
-        ``(slab, spike)``: two (..., J) tensors whose sum is the KL per dimension.
+        ``(slab, spike)``: two (..., J) tensors whose sum is the KL per
+        dimension.
     """
     pi = torch.sigmoid(spike_logit) if spike_prob is None else spike_prob
     slab = pi * gaussian_kl(mu, logvar, prior_mu, prior_logvar)

@@ -87,10 +87,12 @@ class ModelOutput:
 def _mlp_body(input_shape, config: ModelConfig):
     dim = math.prod(input_shape)
     hidden = config.hidden_dim
-    encoder = nn.Sequential(nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU())
+    encoder = nn.Sequential(
+        nn.Flatten(), nn.Linear(dim, hidden), nn.ReLU()
+    )
     decoder = nn.Sequential(
-        nn.Linear(config.latent_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim),
-        nn.Unflatten(1, tuple(input_shape)),
+        nn.Linear(config.latent_dim, hidden), nn.ReLU(),
+        nn.Linear(hidden, dim), nn.Unflatten(1, tuple(input_shape)),
     )
     return encoder, hidden, decoder
 
@@ -241,7 +243,8 @@ class VAE(LatentModel):
         return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE))
 
     def sample(self, posterior):
-        return posterior.mu + torch.randn_like(posterior.mu) * (0.5 * posterior.logvar).exp()
+        std = (0.5 * posterior.logvar).exp()
+        return posterior.mu + torch.randn_like(posterior.mu) * std
 
     def regularizer(self, posterior, x=None):
         return {"kl_gauss": gaussian_kl(posterior.mu, posterior.logvar).sum(1)}
@@ -292,14 +295,17 @@ class VSC(LatentModel):
         if lam == 1.0:  # after (or without) warm-up: the learned slab
             slab = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
         else:
-            slab = lam * mu + torch.randn_like(mu) * (lam * logvar.exp() + (1.0 - lam)).sqrt()
-        shifted = torch.rand_like(mu) + posterior.spike_prob - 1.0  # >= 0 with probability pi
+            std = (lam * logvar.exp() + (1.0 - lam)).sqrt()
+            slab = lam * mu + torch.randn_like(mu) * std
+        # >= 0 with probability pi
+        shifted = torch.rand_like(mu) + posterior.spike_prob - 1.0
         hard = (shifted >= 0).to(mu.dtype)
         if not self.training:
             return hard * slab
         relaxed = torch.sigmoid(self.c * shifted)
         if self.config.spike_estimator == "straight_through":
-            relaxed = hard + (relaxed - relaxed.detach())  # exact spike forward, relaxed gradient
+            # exact spike forward, relaxed gradient
+            relaxed = hard + (relaxed - relaxed.detach())
         return relaxed * slab
 
     def regularizer(self, posterior, x=None):

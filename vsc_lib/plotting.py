@@ -185,16 +185,22 @@ FAMILY_COLOURS = {"vae": "#1f77b4", "vsc0.5": "#ff7f0e", "vsc0.2": "#2ca02c", "v
 
 
 def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, references: dict[str, dict[str, tuple]] | None = None,
-                       colours: dict[str, str] | None = None, linestyles: dict[str, str] | None = None) -> Figure:
-    """Side-by-side panels of curves over the latent size J (log axis).
+                       colours: dict[str, str] | None = None, linestyles: dict[str, str] | None = None,
+                       ncols: int = 2) -> Figure:
+    """Panels of curves over the latent size J (log axis), ``ncols`` per row (3.6 inches each,
+    so that two fill the book's text column).
 
     ``panels[title][label] = (J values, means, sds)`` draws error bars (one sd);
     ``references[title][label] = (J values, values)`` draws dashed curves without markers' fill
     (published numbers). ``colours`` and ``linestyles`` are looked up by label.
     """
     colours, linestyles = colours or {}, linestyles or {}
-    fig, axes = new_figure(1, len(panels), figsize=(4.2 * len(panels), 4.2), squeeze=False)
-    for ax, (title, series) in zip(axes[0], panels.items(), strict=True):
+    ncols = min(ncols, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = new_figure(nrows, ncols, figsize=(3.6 * ncols, 4.0 * nrows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (title, series) in zip(axes.flat, panels.items(), strict=False):
         for label, (x, mean, sd) in series.items():
             ax.errorbar(x, mean, yerr=sd, marker="o", ms=3.5, capsize=2.5, label=label, color=colours.get(label),
                         linestyle=linestyles.get(label, "-"))

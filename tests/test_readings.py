@@ -1,0 +1,159 @@
+"""The chapters' sentences about their results: each conclusion for both outcomes, from numbers
+chosen so that the right answer is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from vsc_lib import readings
+from vsc_lib.experiments import get_grid
+
+NB = readings.NBSP
+
+
+def test_numbers_never_wrap():
+    assert readings.mean_sd(101.53, 0.34) == f"101.5{NB}±{NB}0.3"
+    assert readings.mean_sd(2.0, float("nan"), digits=2) == f"2.00{NB}±{NB}0.00"  # one seed
+    assert readings.joined([3, 8, 12]) == f"3{NB}/ 8{NB}/ 12"
+    assert " " not in readings.mean_sd(1234.5, 12.3)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("book", "book"), ("smiley-book", "book"), ("har-quick", "quick"),
+                                            ("selectors-paper", "paper")])
+def test_grid_kind_reads_every_study_name(name, kind):
+    # chapters 7 and 8 compared grid.name with "book", which their grids ("smiley-book") never equal
+    assert readings.grid_kind(name) == kind
+
+
+def test_grid_notes_say_what_the_build_used():
+    book = readings.smiley_grid_note(get_grid("book", "full", "smiley"), 5, ["VSC a", "VSC b"], 2, 0, 0.0)
+    assert "One seed per cell" in book and "Every run and evaluation came from the run cache" in book
+    quick = readings.har_grid_note(get_grid("quick", "quick", "har"), trained=12, wall_seconds=90)
+    assert "only check that the chapter runs" in quick and "trained 12 runs in 1.5 minutes" in quick
+    latent = readings.latent_grid_note(get_grid("book", "full"), 3, 120, 9876.0)
+    assert "not converged" in latent and "9,876 training images per second" in latent
+
+
+def test_denoise_reading():
+    assert "a VSC model denoises worst" in readings.denoise_reading({"MNIST": "VSC", "Fashion-MNIST": "VSC + warm-up"})
+    other = readings.denoise_reading({"MNIST": "AE", "Fashion-MNIST": "VSC"})
+    assert other.startswith("The worst denoiser is the AE on MNIST and the VSC on Fashion-MNIST")
+
+
+def test_elbo_reading_orders_the_gaps_by_alpha():
+    facts = {"MNIST": {"vae": {8: 110.0, 32: 100.0, 128: 101.0}, "reproduction_diff": 2.5,
+                       "gaps": {"VSC α=0.5": 1.0, "VSC α=0.2": 3.0, "VSC α=0.01": 9.0}}}
+    text = readings.elbo_reading(facts, 4, 30)
+    assert "lowest at $J = 32$ (100.0 nats)" in text and "the smaller $\\alpha$, the larger the gap" in text
+    assert "differs by +2.5 nats on average (4 epochs here, 30 there)" in text
+    facts["MNIST"]["gaps"]["VSC α=0.01"] = 2.0
+    facts["MNIST"]["reproduction_diff"] = None
+    text = readings.elbo_reading(facts, 1, 30)
+    assert "not ordered by $\\alpha$" in text and "reproduction" not in text
+
+
+def test_iw_reading():
+    assert "looseness of the bound" in readings.iw_reading(1.0, [3.0, 5.0])
+    assert "a deficit of the model" in readings.iw_reading(4.0, [3.0, 2.0])
+    assert "range 2.0 to 3.0" in readings.iw_reading(4.0, [3.0, 2.0])
+
+
+def test_probe_reading():
+    facts = {"MNIST": {"vae": (80.0, 95.0, 1.2), "vsc": (70.0, 90.0, 85.0, 3.2)}}
+    text = readings.probe_reading(facts, 8, 200, [(70.0, 85.0, 90.0)])
+    assert "a much poorer input" in text and "(reproduction: 85.0 %)" in text and "lie between" in text
+    facts = {"MNIST": {"vsc": (89.0, 90.0, None, 3.2)}}
+    text = readings.probe_reading(facts, 8, 200, [(70.0, 95.0, 90.0)])
+    assert "about as good as the slab means" in text and "not consistently between" in text
+    assert "not consistently between" in readings.probe_reading(facts, 8, 32, [])  # nothing to compare
+
+
+def _active(vsc_low, vsc_mid, vsc_high):
+    return {"MNIST": {"VAE": {8: 8.0, 128: 20.0, 200: 20.0}, "VSC α=0.5": {8: 4.0, 128: 64.0, 200: 100.0},
+                      "VSC α=0.01": {8: vsc_low, 128: vsc_mid, 200: vsc_high}}}
+
+
+def test_sparsity_reading_flat_or_not():
+    alphas = {"VSC α=0.5": 0.5, "VSC α=0.01": 0.01}
+    assert "VSC leaves the extra dimensions off" in readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas)
+    assert "not flat in this build" in readings.sparsity_reading(_active(2.0, 3.0, 6.0), alphas)
+    assert "not flat in this build" in readings.sparsity_reading(_active(0.1, 0.2, 0.2), alphas)  # nothing on
+
+
+def test_conditional_reading():
+    assert "does carry the class" in readings.conditional_reading({"MNIST": (85.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})
+    text = readings.conditional_reading({"MNIST": (17.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})
+    assert "not borne out" in text and "MNIST: 17 % against 95 %" in text
+
+
+def test_prior_reading_quotes_both_datasets():
+    mnist = dict(prior_on=2.0, post_on=3.0, used=5, any_used=4.0, only_used=90.0, empty=88.0)
+    fashion = dict(prior_on=2.0, post_on=3.0, used=7, any_used=6.0, only_used=80.0, empty=70.0)
+    text = readings.prior_reading(0.01, 200, mnist, fashion)
+    assert "uses only 5 of the 200" in text and "(7 for Fashion-MNIST)" in text and "6 %, 80 % and 70 %" in text
+
+
+def test_targets_verdict_counts():
+    text = readings.targets_verdict([True, False, False, None], "book", 4)
+    assert text.startswith("Of the 3 targets this grid can test, 1 is met and 2 are not.")
+    assert "4-epoch runs of the book grid" in text
+    text = readings.targets_verdict([True, True], "paper", 30)
+    assert text.startswith("Of the 2 targets this grid can test, 2 are met and 0 are not.") and "epoch runs" not in text
+
+
+def _smiley(used, D, cover, varying=None):
+    Js = [18, 40, 60]
+
+    def by_j(values):
+        return dict(zip(Js, values, strict=True))
+
+    vsc = {"VSC x": {"used": by_j(used), "active": by_j([5.0] * 3), "varying": by_j(varying or used),
+                     "disentanglement": by_j(D), "coverage": by_j(cover)}}
+    beta = {"used": by_j([14, 18, 23]), "disentanglement": by_j([0.5] * 3), "coverage": by_j([0.3] * 3)}
+    return Js, vsc, {"VSC x": 0.2}, beta
+
+
+def test_smiley_claim_holds_only_when_every_part_does():
+    Js, vsc, alphas, beta = _smiley([16, 17, 18], [0.7, 0.8, 0.8], [0.3, 0.3, 0.3])
+    tests, holds = readings.smiley_claim(Js, vsc, alphas, beta)
+    assert holds and all(tests["VSC x"].values())
+    assert "**holds here**" in readings.smiley_reading(Js, 6.0, vsc, alphas, beta)
+    for broken in (_smiley([4, 5, 6], [0.7, 0.8, 0.8], [0.3] * 3),       # a few dimensions, not 18
+                   _smiley([13, 18, 24], [0.7, 0.8, 0.8], [0.3] * 3),   # grows with J (11 > 0.25·42·0.2 + 2)
+                   _smiley([16, 17, 18], [0.7, 0.4, 0.8], [0.3] * 3),   # not above the β-VAE at J = 40
+                   _smiley([16, 17, 18], [0.7, 0.8, 0.8], [0.3, 0.1, 0.3])):  # covers too few sources
+        tests, holds = readings.smiley_claim(*broken)
+        assert not holds and sum(not v for v in tests["VSC x"].values()) == 1
+        assert "**is not borne out by these runs**" in readings.smiley_reading(broken[0], 6.0, *broken[1:])
+
+
+def test_smiley_summary_tells_fixed_from_switched_dimensions():
+    Js, vsc, alphas, beta = _smiley([4, 8, 12], [0.5] * 3, [0.3] * 3, varying=[0, 0, 1])
+    switched = {"hat": (100.0, 0.0, "spike"), "bow tie": (98.0, 2.0, "slab values")}
+    text = readings.smiley_summary(Js, vsc, alphas, beta["used"], {"VSC x": False}, "VSC x", switched)
+    assert "staying close to α·J" in text and "were on for every face" in text and "drew a hat on 100 %" in text
+    Js, vsc, alphas, beta = _smiley([13, 12, 10], [0.5] * 3, [0.3] * 3, varying=[9, 7, 9])
+    text = readings.smiley_summary(Js, vsc, alphas, beta["used"], {"VSC x": True}, "VSC x", {"hat": switched["hat"]})
+    assert "switched most of its dimensions by the input" in text and "on for every face" not in text
+    assert "drew a hat" not in text  # the bow tie could not be switched
+
+
+def test_control_selector_and_traversal_readings():
+    text = readings.control_reading({"VSC x": {"hat": (100.0, 19.0, "spike")}})
+    assert "drew a hat on **100 %**" in text and "no latent was tied to the bow tie's sources" in text
+    assert "**sigmoid** selector and the best bound from the **softmax**" in readings.selector_reading(
+        {"softmax": (0.4, 40.0), "sigmoid": (0.5, 41.0)}, 40, 1)
+    assert readings.traversal_note(None).startswith("No latent was tied")
+    assert "70 → 35 → 0" in readings.traversal_note(7, "hat x", 0.8, -2, 2, "pixels", [70, 35, 0])
+
+
+def test_har_readings():
+    assert f"+1.0{NB}/ -2.0 nats" in readings.har_elbo_reading([4, 8], {4: 1.0, 8: -2.0}, {"VAE": 8})
+    text = readings.har_probe_reading({"VAE": 70.0, "VSC": 75.0}, 70.4)
+    assert text.startswith("The best code is the **VSC** at 75.0 %") and "VAE: best 70.0 %." in text
+    text = readings.har_heatmap_reading(32, 20, 17, 1, 3, {"walking": 18.0}, [4, 8], [3.1, 5.3], [4, 8])
+    assert "17 are on only for moving activities" in text and "18.0 (walking)" in text
+
+
+def test_percent_never_wraps():
+    assert readings.percent(99.6) == f"100{NB}%" and readings.percent(12.34, 1) == f"12.3{NB}%"

@@ -19,6 +19,7 @@ fails the build on what a reader would notice:
   zoom);
 - a number in a table broken over two lines;
 - a code cell, folded ones opened, that scrolls sideways by more than 16 px (laptop width);
+- a page that scrolls sideways as a whole (a wide table with no scrolling container around it);
 - an image that did not decode, no formula typeset by MathJax, or a request to another host.
 
 Every page is saved as a full-page screenshot at both widths in ``<html>/_screenshots/``.
@@ -139,6 +140,8 @@ class Measured:
     wrapped: list[str] = field(default_factory=list)
     code: list[dict] = field(default_factory=list)
     math: int = 0
+    page_overflow: float = 0.0
+    sticking_out: list[str] = field(default_factory=list)
 
 
 def stray_images(measured: Measured) -> list[str]:
@@ -167,6 +170,14 @@ def illegible_figures(measured: Measured, html_page: Path) -> list[str]:
     return found
 
 
+def page_scrolls_sideways(measured: Measured) -> list[str]:
+    """The whole page wider than the window (more than :data:`MAX_CODE_OVERFLOW_PX`)."""
+    if measured.page_overflow <= MAX_CODE_OVERFLOW_PX:
+        return []
+    culprit = f" ({measured.sticking_out[0]} sticks out)" if measured.sticking_out else ""
+    return [f"the page scrolls {measured.page_overflow:.0f} px sideways{culprit}"]
+
+
 def scrolling_code(measured: Measured) -> list[str]:
     return [f"a code cell ({c['first_line'][:60]!r}) scrolls {c['overflow']:.0f} px sideways"
             for c in measured.code if c["overflow"] > MAX_CODE_OVERFLOW_PX]
@@ -179,6 +190,15 @@ async () => {
   const images = Array.from(article.querySelectorAll("img"));
   await Promise.all(images.map(i => i.decode().catch(() => null)));
   const facts = {column: article.clientWidth, math: document.querySelectorAll("mjx-container").length};
+  // the page itself scrolling sideways: the widest element that sticks out of the viewport
+  // without a scrolling (or clipping) container around it
+  const W = document.documentElement.clientWidth;
+  const free = e => { for (let a = e.parentElement; a; a = a.parentElement) {
+    if (getComputedStyle(a).overflowX !== "visible") return false; } return true; };
+  facts.page_overflow = document.documentElement.scrollWidth - W;
+  facts.sticking_out = Array.from(article.querySelectorAll("*"))
+    .filter(e => e.getBoundingClientRect().right > W + 2 && free(e))
+    .slice(0, 1).map(e => `<${e.tagName.toLowerCase()} class="${e.getAttribute("class") || ""}">`);
   facts.images = images.map(i => {
     const figure = i.closest("figure");
     return {src: i.getAttribute("src"), natural: i.naturalWidth, rendered: i.getBoundingClientRect().width,
@@ -246,6 +266,7 @@ def page_problems(html: Path, page: str, browser, screenshots: bool) -> tuple[li
         at = f"{page} @{width}px"
         problems += [f"{at}: requested {url} from another host" for url in outside]
         problems += [f"{at}: image {i['src']} did not load" for i in seen.images if not i["decoded"]]
+        problems += [f"{at}: {text}" for text in page_scrolls_sideways(seen)]
         if seen.wrapped:
             problems.append(f"{at}: {len(seen.wrapped)} numbers in tables are broken over two lines, e.g. "
                             + "; ".join(dict.fromkeys(seen.wrapped[:3])))

@@ -3,7 +3,8 @@
 Two one-page Jupyter Books are built from notebooks executed by Jupyter Book itself: one with the
 defects the book once had (a figure made with pyplot and glued, so that it also shows bare under
 its cell; a 24-panel figure squeezed into the text column; a code line that scrolls; numbers in a
-wide table that wrap), and one made the way the chapters now make them. The check must name every
+wide table that wrap; a glued pandas table that makes a phone's page scroll sideways), and one
+made the way the chapters now make them (with the book's CSS). The check must name every
 defect of the first and find nothing in the second.
 """
 
@@ -115,11 +116,15 @@ def _book(root: Path, clean: bool) -> Path:
             numfig: true
             mathjax_path: ../mathjax/tex-chtml.js
             html_extra_path: ["{ROOT / 'book' / '_extra'}"]
-        """))
+        """) + (f"    html_static_path: [\"{ROOT / 'book' / '_static'}\"]\n"
+                "    html_css_files: [custom.css]\n" if clean else ""))
     (root / "_toc.yml").write_text("format: jb-book\nroot: page\n")
     number = "1234.5\u00a0±\u00a012.3" if clean else "1234.5 ± 12.3"
-    cells = [new_code_cell("import matplotlib.pyplot as plt\nfrom myst_nb import glue\n"
-                           "from vsc_lib import plotting\nfrom vsc_lib.book import glue_figure")]
+    cells = [new_code_cell("import matplotlib.pyplot as plt\nimport pandas as pd\nfrom myst_nb import glue\n"
+                           "from vsc_lib import plotting\nfrom vsc_lib.book import glue_figure"),
+             # a table wider than a phone (the book's CSS lets it scroll inside the column)
+             new_code_cell("wide = pd.DataFrame([[1234.5] * 8], columns=[f'column {k}' for k in range(8)])\n"
+                           "glue('tab-wide', wide, display=False)")]
     if clean:
         cells += [new_code_cell("fig, ax = plotting.new_figure(figsize=(4, 3))\nax.plot([0, 1], [1, 0])\n"
                                 "glue_figure('fig-a', fig)"),
@@ -131,7 +136,8 @@ def _book(root: Path, clean: bool) -> Path:
                   new_code_cell("fig, axes = plotting.new_figure(3, 8, figsize=(24, 6))\nglue_figure('fig-b', fig)"),
                   new_code_cell("x = 1  # " + "a long line " * 20)]
     cells.append(new_markdown_cell("# Page\n\n$x^2$ math.\n\n```{glue:figure} fig-a\n:name: fig-a\n\nA line.\n```\n\n"
-                                   "```{glue:figure} fig-b\n:name: fig-b\n\nPanels.\n```\n"))
+                                   "```{glue:figure} fig-b\n:name: fig-b\n\nPanels.\n```\n\n"
+                                   "```{glue:figure} tab-wide\n:name: tab-wide\n\nA wide table.\n```\n"))
     header = "| " + " | ".join(f"column {k}" for k in range(10)) + " |\n|" + "---|" * 10 + "\n"
     cells.append(new_markdown_cell(header + "| " + " | ".join([number] * 10) + " |\n"))
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
@@ -163,11 +169,13 @@ def test_check_names_every_defect_of_the_old_pages(tmp_path, browser):
     assert "24 panels" in text and "smallest text is" in text   # squeezed into the column
     assert "scrolls" in text and "sideways" in text              # the long code line
     assert "numbers in tables are broken over two lines" in text
-    assert len(problems) == 6, text  # those five, the wrapped numbers at both widths
+    assert "@400px: the page scrolls" in text and "sticks out" in text  # the wide table on a phone
+    assert len(problems) == 7, text  # those six, the wrapped numbers at both widths
     shots = sorted(p.name for p in (html / "_screenshots").iterdir())
     assert shots == ["page-1280.png", "page-400.png"]
     with Image.open(html / "_screenshots" / "page-400.png") as shot:
-        assert shot.size[0] == 400 and shot.size[1] > 900  # the whole page, not the first screen
+        # the whole page, not the first screen (wider than 400 px: this page scrolls sideways)
+        assert shot.size[0] > 400 and shot.size[1] > 900
 
 
 @pytest.mark.slow

@@ -16,7 +16,7 @@ fails the build on what a reader would notice:
 - a figure scaled down to the text column so far that its smallest text, read from the PNG's
   ``vsc:min-text-px`` record (:func:`vsc_lib.plotting.figure_png`; 8 pt at 100 dpi assumed when
   absent), is rendered below 7 px (laptop width; at phone width every figure shrinks and readers
-  zoom);
+  zoom), or whose ``vsc:overlapping-texts`` record counts labels that run into each other;
 - a number in a table broken over two lines;
 - a code cell, folded ones opened, that scrolls sideways by more than 16 px (laptop width);
 - a page that scrolls sideways as a whole (a wide table with no scrolling container around it);
@@ -119,13 +119,14 @@ def same_pictures(paths: list[Path]) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def png_legibility(path: Path) -> tuple[float | None, int | None]:
-    """The figure's recorded smallest text (px at its natural size) and panel count, or ``None``
-    where the image carries no record (not drawn by :func:`vsc_lib.plotting.figure_png`)."""
+def png_legibility(path: Path) -> tuple[float | None, int | None, int | None]:
+    """The figure's recorded smallest text (px at its natural size), panel count and number of
+    texts that overlap another, or ``None`` where the image carries no record (not drawn by
+    :func:`vsc_lib.plotting.figure_png`)."""
     with Image.open(path) as image:
         text = getattr(image, "text", {}) or {}
-    size, panels = text.get("vsc:min-text-px"), text.get("vsc:panels")
-    return (float(size) if size else None), (int(panels) if panels else None)
+    size, panels, overlapping = (text.get(k) for k in ("vsc:min-text-px", "vsc:panels", "vsc:overlapping-texts"))
+    return (float(size) if size else None), (int(panels) if panels else None), (int(overlapping) if overlapping else None)
 
 
 # --- rules on what the browser measured --------------------------------------------------------
@@ -151,15 +152,17 @@ def stray_images(measured: Measured) -> list[str]:
 
 def illegible_figures(measured: Measured, html_page: Path) -> list[str]:
     """Figures whose smallest text is rendered below :data:`MIN_TEXT_PX` because they were scaled
-    down to the text column."""
+    down to the text column, and figures whose labels run into each other."""
     found = []
     for image in measured.images:
         if image["natural"] <= 0 or image["src"].startswith("data:"):
             continue
+        text_px, panels, overlapping = png_legibility(html_page.parent / image["src"].split("?")[0])
+        if overlapping:
+            found.append(f"{image['src']} has {overlapping} labels that overlap others")
         scale = image["rendered"] / image["natural"]
         if scale >= 1:
             continue
-        text_px, panels = png_legibility(html_page.parent / image["src"].split("?")[0])
         assumed = text_px is None
         effective = (ASSUMED_TEXT_PX if assumed else text_px) * scale
         if effective < MIN_TEXT_PX:

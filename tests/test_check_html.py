@@ -61,12 +61,26 @@ def test_correlation_matrices_show_only_tracking_latents_with_their_indices():
     plotting.use_book_style()
     matrix = np.zeros((3, 5))
     matrix[0, 0], matrix[2, 1] = 0.9, 0.5  # latents 4 and 2 (display order) track sources
-    fig = plotting.plot_correlation_matrices({"model": {"J = 5": (matrix, np.array([4, 2, 0, 1, 3]))}},
+    fig = plotting.plot_correlation_matrices({"model": [("J = 5", matrix, np.array([4, 2, 0, 1, 3]))]},
                                              ["a", "b", "c"], [1, 2])
     ax = fig.subfigs[0].axes[0]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["4", "2"]
-    assert "+3 tracking none" in ax.get_title()
-    assert plotting.legibility(fig)["min_text_px"] >= 7 * fig.dpi / 72 - 1e-6
+    assert "3 untracked" in ax.get_title()
+    facts = plotting.legibility(fig)
+    assert facts["min_text_px"] >= 7 * fig.dpi / 72 - 1e-6 and facts["overlapping"] == 0
+    # 60 tracking latents in a narrow panel: every label would touch its neighbours, so some are left out
+    dense = np.full((3, 60), 0.5)
+    fig = plotting.plot_correlation_matrices({"model": [("J = 60", dense, np.arange(60))] * 3}, ["a", "b", "c"], [3])
+    assert 0 < len(fig.subfigs[0].axes[0].get_xticklabels()) < 60
+    assert plotting.legibility(fig)["overlapping"] == 0
+
+
+def test_overlapping_labels_are_counted():
+    fig, ax = plotting.new_figure(figsize=(2, 2))
+    ax.set_xticks(range(40), [f"label {k}" for k in range(40)])  # 40 labels on 2 inches
+    assert plotting.legibility(fig)["overlapping"] > 30
+    ax.set_xticks(range(0, 40, 10), ["0", "10", "20", "30"])
+    assert plotting.legibility(fig)["overlapping"] == 0
 
 
 # --- rules on decoded pictures -----------------------------------------------------------------

@@ -11,6 +11,7 @@ of panels) written into the PNG, where the book's HTML check reads them."""
 from __future__ import annotations
 
 import io
+import math
 
 import matplotlib as mpl
 import numpy as np
@@ -38,17 +39,43 @@ def new_figure(nrows: int = 1, ncols: int = 1, figsize=None, squeeze: bool = Tru
 
 
 #: PNG text keys under which :func:`figure_png` records a figure's legibility facts
-MIN_TEXT_KEY, PANELS_KEY = "vsc:min-text-px", "vsc:panels"
+MIN_TEXT_KEY, PANELS_KEY, OVERLAP_KEY = "vsc:min-text-px", "vsc:panels", "vsc:overlapping-texts"
 
 
 def legibility(fig: Figure) -> dict[str, float]:
     """The smallest visible text of ``fig`` in pixels at its own dpi (titles, axis and tick labels,
-    legends; empty strings ignored) and the number of visible panels (colour bars excluded)."""
+    legends; empty strings ignored), the number of visible panels (colour bars excluded) and the
+    number of texts that overlap another one (by more than a fifth of the smaller's area: tick
+    labels packed too densely, titles running into each other)."""
     fig.draw_without_rendering()  # tick labels get their text only when the figure is laid out
-    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()
-             and _visible_chain(t)]
+    renderer = fig.canvas.get_renderer() if hasattr(fig.canvas, "get_renderer") else fig._get_renderer()
+    undrawn = {id(label) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) for label in _undrawn_tick_labels(axis)}
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and _visible_chain(t)
+             and id(t) not in undrawn]
+    boxes = np.array([tuple(t.get_window_extent(renderer).extents) for t in texts]).reshape(-1, 4)
+    overlapping = 0
+    if len(boxes):
+        x0, y0, x1, y1 = boxes.T
+        w = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None)
+        h = np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
+        area = (x1 - x0) * (y1 - y0)
+        smaller = np.minimum(area[:, None], area)
+        clash = (w * h > 0.2 * np.maximum(smaller, 1e-9)) & ~np.eye(len(boxes), dtype=bool)
+        overlapping = int(clash.any(1).sum())
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    return {"min_text_px": (min(sizes) if sizes else float("inf")) * fig.dpi / 72, "panels": len(panels)}
+    return {"min_text_px": (min(t.get_fontsize() for t in texts) if texts else float("inf")) * fig.dpi / 72,
+            "panels": len(panels), "overlapping": overlapping}
+
+
+def _undrawn_tick_labels(axis) -> list[Text]:
+    """Tick labels matplotlib keeps but does not draw: their tick lies outside the axis' view."""
+    low, high = sorted(axis.get_view_interval())
+    slack = 1e-9 * max(abs(low), abs(high), 1.0)
+    labels = []
+    for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+        if not low - slack <= tick.get_loc() <= high + slack:
+            labels += [tick.label1, tick.label2]
+    return labels
 
 
 def _visible_chain(artist) -> bool:
@@ -62,7 +89,8 @@ def figure_png(fig: Figure) -> bytes:
     facts = legibility(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight",
-                metadata={MIN_TEXT_KEY: f"{facts['min_text_px']:.2f}", PANELS_KEY: str(facts["panels"])})
+                metadata={MIN_TEXT_KEY: f"{facts['min_text_px']:.2f}", PANELS_KEY: str(facts["panels"]),
+                          OVERLAP_KEY: str(facts["overlapping"])})
     return buffer.getvalue()
 
 
@@ -146,8 +174,10 @@ def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx
             ax.errorbar(x, values, yerr=errors[name], marker="o", ms=3, capsize=2, label=name, color=colour)
         else:
             ax.plot(x, values, marker="o", ms=3, label=name, color=colour)
-    if logx:
+    if logx:  # the values themselves as ticks: a log axis' minor labels ran into each other
         ax.set_xscale("log")
+        ax.set_xticks(list(x), [f"{v:g}" for v in x])
+        ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(frameon=False)
@@ -217,42 +247,50 @@ def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, referen
     return fig
 
 
-def plot_correlation_matrices(rows: dict[str, dict[str, tuple[np.ndarray, np.ndarray]]], source_names, group_sizes,
+def plot_correlation_matrices(rows: dict[str, list[tuple[str, np.ndarray, np.ndarray]]], source_names, group_sizes,
                               threshold: float = 0.07, width: float = 7.2, label_size: float = 7) -> Figure:
-    """|correlation| matrices laid out for the text column: one row of panels per model, one
-    panel per column title (e.g. per latent size J).
+    """|correlation| matrices laid out for the text column: one row of panels per model, the
+    k-th panel of every row in the same column (e.g. one column per latent size J).
 
-    ``rows[model][column] = (matrix, latents)``: ``matrix`` is (K sources, J latents) with the
-    latents already in display order and ``latents`` their original indices. Only latents with
-    some |correlation| above ``threshold`` are drawn (each labelled by its index; the panel's
-    title counts the others); values at or below ``threshold`` are blank (the display threshold
-    of the authors' notebook). Source names label the first panel of each row; lines separate
-    the source groups. Every label is at least ``label_size`` points.
+    ``rows[model] = [(title, matrix, latents), ...]``: ``matrix`` is (K sources, J latents) with
+    the latents already in display order and ``latents`` their original indices. Only latents
+    with some |correlation| above ``threshold`` are drawn, labelled by their index (every n-th
+    where they are too dense to read; the title counts the latents left out); values at or below
+    ``threshold`` are blank (the display threshold of the authors' notebook). Source names label
+    the first panel of each row; lines separate the source groups. Every label is at least
+    ``label_size`` points.
     """
     models = list(rows)
-    columns = list(dict.fromkeys(c for r in rows.values() for c in r))
-    shown = {(m, c): np.flatnonzero((rows[m][c][0] > threshold).any(0)) for m in models for c in columns if c in rows[m]}
-    widths = [max(max((len(shown[m, c]) for m in models if (m, c) in shown), default=1), 4) for c in columns]
-    fig = Figure(figsize=(width, 2.35 * len(models) + 0.5))
+    ncols = max(len(r) for r in rows.values())
+    shown = {(m, k): np.flatnonzero((matrix > threshold).any(0)) for m in models
+             for k, (_, matrix, _) in enumerate(rows[m])}
+    widths = [max(max((len(shown[m, k]) for m in models if (m, k) in shown), default=1), 4) for k in range(ncols)]
+    fig = Figure(figsize=(width, 2.5 * len(models) + 0.5))
     boundaries = np.cumsum(group_sizes)[:-1] - 0.5
+    # room for the source names and the colour bar, then what one latent column gets, in points
+    points_per_column = (width - 1.9) * 72 / sum(widths)
     for subfig, model in zip(np.atleast_1d(fig.subfigures(len(models), 1)), models, strict=True):
         subfig.suptitle(model, fontsize=label_size + 1.5, fontweight="bold")
-        axes = np.atleast_1d(subfig.subplots(1, len(columns), gridspec_kw={"width_ratios": widths}))
+        axes = np.atleast_1d(subfig.subplots(1, ncols, gridspec_kw={"width_ratios": widths}))
         image = None
-        for k, (ax, column) in enumerate(zip(axes, columns, strict=True)):
-            if (model, column) not in shown:
+        for k, ax in enumerate(axes):
+            if (model, k) not in shown:
                 ax.set_visible(False)
                 continue
-            matrix, latents = rows[model][column]
-            keep = shown[model, column]
+            title, matrix, latents = rows[model][k]
+            keep = shown[model, k]
             values = np.where(matrix[:, keep] > threshold, matrix[:, keep], np.nan)
             image = ax.imshow(values if keep.size else np.full((len(source_names), 1), np.nan), cmap="viridis",
                               vmin=0, vmax=1, aspect="auto", interpolation="nearest")
             for b in boundaries:
                 ax.axhline(b, color="0.6", lw=0.6)
             hidden = matrix.shape[1] - keep.size
-            ax.set_title(f"{column}" + (f" (+{hidden} tracking none)" if hidden else ""), fontsize=label_size)
-            ax.set_xticks(range(keep.size), [str(int(latents[j])) for j in keep], rotation=90, fontsize=label_size)
+            ax.set_title(title + (f"\n{hidden} untracked" if hidden else "\n"), fontsize=label_size)
+            # rotated labels side by side: one every `step` columns where they would touch
+            room = points_per_column * widths[k] / max(keep.size, 1)
+            step = max(1, math.ceil(1.3 * label_size / room))
+            ticks = range(0, keep.size, step)
+            ax.set_xticks(list(ticks), [str(int(latents[keep[j]])) for j in ticks], rotation=90, fontsize=label_size)
             ax.tick_params(length=2, pad=1)
             if k == 0:
                 ax.set_yticks(range(len(source_names)), source_names, fontsize=label_size)
@@ -274,7 +312,7 @@ def plot_signal_windows(windows: list[np.ndarray], titles: list[str], channel_gr
     per second)."""
     groups = list(channel_groups.items())
     blocks = -(-len(windows) // per_row)
-    fig, axes = new_figure(blocks * len(groups), per_row, figsize=(width, 1.45 * blocks * len(groups) + 0.3),
+    fig, axes = new_figure(blocks * len(groups), per_row, figsize=(width, 1.6 * blocks * len(groups) + 0.3),
                            squeeze=False, sharex=True)
     for k, (window, title) in enumerate(zip(windows, titles, strict=True)):
         block, column = divmod(k, per_row)
@@ -283,6 +321,7 @@ def plot_signal_windows(windows: list[np.ndarray], titles: list[str], channel_gr
             ax = axes[block * len(groups) + g, column]
             for c in range(lo, hi):
                 ax.plot(t, window[c], lw=0.8, label="xyz"[c - lo] if hi - lo <= 3 else str(c))
+            ax.locator_params(axis="y", nbins=4)  # room between the panels stacked above each other
             if g == 0:
                 ax.set_title(title)
             if column == 0:

@@ -62,3 +62,12 @@ def glue_figure(name: str, fig) -> None:
     from .plotting import figure_png
 
     glue(name, Image(data=figure_png(fig), format="png"), display=False)
+
+
+def glue_markdown(name: str, text: str) -> None:
+    """Glue ``text`` (Markdown, e.g. from :mod:`vsc_lib.readings`) under ``name`` for a
+    ``{glue:md}`` place in the text; nothing is displayed under the cell."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(text), display=False)

@@ -18,9 +18,10 @@ CHANGES = {
               "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0,
               "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0,
               "prior": "learned", "num_pseudo_inputs": 3, "selector": "sigmoid", "likelihood": "gaussian",
-              "variance_floor": 0.01},
+              "variance_floor": 0.01, "spike_form": "min0", "spike_floor": 1e-3, "pseudo_sharpness": 10.0,
+              "init": "xavier", "warmup_iterations": 100, "warmup_ramp_iterations": 20},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
-              "lr_decay_epoch": 1, "seed": 9},
+              "lr_decay_epoch": 1, "seed": 9, "epoch_iterations": 50, "batch_order": "sequential"},
 }
 
 
@@ -32,6 +33,8 @@ def test_every_field_is_covered_by_this_test():
 @pytest.mark.parametrize(("part", "field"), [(p, f) for p, fields in CHANGES.items() for f in fields])
 def test_hash_changes_with_every_field(part, field):
     base = RunConfig(train=TrainConfig(num_epochs=5))
+    if field == "pseudo_sharpness":  # an option of the learned prior
+        base = base.replace(model={"prior": "learned"})
     update = {field: CHANGES[part][field]}
     if part == "model" and field.startswith("warmup"):
         update["kind"] = "vsc"
@@ -85,6 +88,20 @@ def test_round_trip_through_json():
         (lambda: TrainConfig(batch_size=0), "batch_size=0 is out of range"),
         (lambda: TrainConfig(lr_schedule="step", lr_decay_epoch=0), "needs 0 < lr_decay_epoch < num_epochs"),
         (lambda: RunConfig.from_dict({"model": {"latent_dims": 3}}), r"unknown model config keys \['latent_dims'\]"),
+        (lambda: ModelConfig(spike_form="relu"), "spike_form='relu' is not one of 'sigmoid', 'min0'"),
+        (lambda: ModelConfig(spike_floor=0.0), "spike_floor=0.0 is out of range"),
+        (lambda: ModelConfig(pseudo_sharpness=10.0), "sharpens the learned prior's pseudo-input spikes"),
+        (lambda: ModelConfig(pseudo_sharpness=-1.0, prior="learned"), "pseudo_sharpness=-1.0 is out of range"),
+        (lambda: ModelConfig(init="he"), "init='he' is not one of 'torch', 'xavier'"),
+        (lambda: ModelConfig(warmup_epochs=1.0, warmup_iterations=10), "given both in epochs and in iterations"),
+        (lambda: ModelConfig(kind="vae", warmup_iterations=10), "warm-up is a VSC option"),
+        (lambda: ModelConfig(kind="vae", spike_form="min0"), "spike_form='min0' is a VSC option"),
+        (lambda: TrainConfig(epoch_iterations=0), "epoch_iterations=0 is out of range"),
+        (lambda: TrainConfig(batch_order="random"), "batch_order='random' is not one of"),
+        (lambda: RunConfig(DataConfig("har"), ModelConfig(likelihood="normalised_gaussian")),
+         "dataset 'har' needs likelihood='gaussian'"),
+        (lambda: RunConfig(DataConfig("smiley"), ModelConfig(likelihood="gaussian")),
+         "needs likelihood='bernoulli' or 'normalised_gaussian'"),
     ],
 )
 def test_out_of_range_values_are_clear_errors(build, message):
@@ -102,8 +119,11 @@ def test_fields_added_later_leave_earlier_run_names_unchanged():
     config = RunConfig(DataConfig("mnist"), ModelConfig(kind="vae", latent_dim=16), TrainConfig(num_epochs=30))
     assert run_name(config) == "mnist-vae-mlp-j16-3eeb38f5ff94"
     stored = config.to_dict()
-    for name in ("prior", "num_pseudo_inputs", "selector", "likelihood", "variance_floor"):
+    for name in ("prior", "num_pseudo_inputs", "selector", "likelihood", "variance_floor", "spike_form",
+                 "spike_floor", "pseudo_sharpness", "init", "warmup_iterations", "warmup_ramp_iterations"):
         del stored["model"][name]  # a config.json written before the fields existed
+    for name in ("epoch_iterations", "batch_order"):
+        del stored["train"][name]
     assert RunConfig.from_dict(stored) == config
     assert run_name(config.replace(model={"kind": "vsc", "prior": "learned"})) != run_name(config.replace(model={"kind": "vsc"}))
 

@@ -27,7 +27,7 @@ def decode_grid(model: LatentModel, extent: float = 3.0, num: int = 15) -> Tenso
     z2, z1 = torch.meshgrid(values, values, indexing="ij")
     z = torch.stack([z1.flatten(), z2.flatten()], 1).to(model.device)
     with _eval_mode(model):
-        images = model.output_mean(model.decode(z)).cpu()
+        images = model.output_image(model.decode(z)).cpu()
     return images.reshape(num, num, *images.shape[-2:])
 
 
@@ -102,13 +102,13 @@ def traverse(model: LatentModel, code: Tensor, dim: int, values: Tensor) -> Tens
     z = code.to(model.device).repeat(len(values), 1)
     z[:, dim] = values.to(z)
     with _eval_mode(model):
-        return model.output_mean(model.decode(z)).cpu()
+        return model.output_image(model.decode(z)).cpu()
 
 
 def decode(model: LatentModel, z: Tensor) -> Tensor:
     """Pixel probabilities of (B, J) codes."""
     with _eval_mode(model):
-        return model.output_mean(model.decode(z.to(model.device))).cpu()
+        return model.output_image(model.decode(z.to(model.device))).cpu()
 
 
 def most_used_dimensions(model: LatentModel, x: Tensor, num: int = 2) -> list[int]:
@@ -224,7 +224,7 @@ def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Te
         z = model.code(x.to(model.device), "gated").clone()
         if dims:
             z[:, dims] = 0.0 if values is None else torch.as_tensor(values, dtype=z.dtype, device=z.device)
-        return model.output_mean(model.decode(z)).cpu()
+        return model.output_image(model.decode(z)).cpu()
 
 
 def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:

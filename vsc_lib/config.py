@@ -26,15 +26,24 @@ MODEL_KINDS = ("ae", "vae", "vsc")
 BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
 SPIKE_ESTIMATORS = ("relaxed", "straight_through")
-LR_SCHEDULES = ("constant", "step")
+LR_SCHEDULES = ("constant", "step", "restart")
 PRIORS = ("fixed", "learned")
 SELECTORS = ("softmax", "sharpened", "sigmoid")
-LIKELIHOODS = ("bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "gaussian", "normalised_gaussian")
+#: the likelihoods each kind of data admits (pixel intensities in [0, 1] or standardised reals)
+_PIXEL_LIKELIHOODS, _REAL_LIKELIHOODS = ("bernoulli", "normalised_gaussian"), ("gaussian",)
+SPIKE_FORMS = ("sigmoid", "min0")
+INITS = ("torch", "xavier")
+BATCH_ORDERS = ("shuffled", "sequential")
 
 #: Fields added after CACHE_VERSION 1 was released. They enter the hash only when they differ
 #: from their default, so adding them left every earlier run's cache name unchanged.
-_LATER_FIELDS = {"model": {"prior": "fixed", "num_pseudo_inputs": 20, "selector": "softmax", "likelihood": "bernoulli",
-                           "variance_floor": 1e-3}}
+_LATER_FIELDS = {
+    "model": {"prior": "fixed", "num_pseudo_inputs": 20, "selector": "softmax", "likelihood": "bernoulli",
+              "variance_floor": 1e-3, "spike_form": "sigmoid", "spike_floor": 1e-6, "pseudo_sharpness": 0.0,
+              "init": "torch", "warmup_iterations": 0, "warmup_ramp_iterations": 0},
+    "train": {"epoch_iterations": None, "batch_order": "shuffled"},
+}
 
 
 def _check(condition: bool, message: str) -> None:
@@ -143,11 +152,29 @@ class ModelConfig:
             w: ``"softmax"`` (w = softmax(s)), ``"sharpened"`` (the UAI supplement: softmax, then
             sigmoid(60 (w - 0.5)), renormalised to sum 1 so that the weighted KL stays a bound) or ``"sigmoid"`` (the authors' code:
             w = sigmoid(s) / sum sigmoid(s)).
-        likelihood: ``"bernoulli"`` (pixels in [0, 1] as probabilities; decoder outputs logits)
-            or ``"gaussian"`` (real-valued inputs such as the HAR signals; the decoder outputs
-            means and each input feature has a learned variance, at least ``variance_floor``).
-        variance_floor: smallest variance of the Gaussian likelihood (a learned variance
-            can otherwise shrink without bound on features the decoder fits well).
+        likelihood: ``"bernoulli"`` (pixels in [0, 1] as probabilities; decoder outputs logits),
+            ``"gaussian"`` (real-valued inputs such as the HAR signals; the decoder outputs
+            means and each input feature has a learned variance, at least ``variance_floor``) or
+            ``"normalised_gaussian"`` (the VSC authors' code: each image is divided by its L2
+            norm, the decoder outputs a sigmoid mean and an input-dependent log-variance for
+            every pixel; for pixel data).
+        variance_floor: smallest variance of the Gaussian likelihoods (a learned variance
+            can otherwise shrink without bound on features the decoder fits well; the authors
+            use 1e-6).
+        spike_form: how the encoder's spike head v becomes pi: ``"sigmoid"`` (pi = sigmoid(v),
+            the head's bias ``spike_bias_init``) or ``"min0"`` (the authors' code:
+            log pi = min(v, log(1 - spike_floor)), so every unit starts near pi = 1 and the KL
+            prunes it; no gradient while v is above the cap).
+        spike_floor: the smallest 1 - pi of the ``"min0"`` form, which keeps log(1 - pi) and the
+            spike KL finite (the authors add 1e-6 inside that logarithm).
+        pseudo_sharpness: nu of the learned prior's sharpened pseudo-input spikes: their
+            probabilities rho become rho' = sigmoid(nu (rho - 0.5)), used in the KL and in the
+            sparsity penalty (the authors' code: nu = 10; 0 = no sharpening).
+        init: ``"torch"`` (PyTorch's default initialisation) or ``"xavier"`` (Xavier-uniform
+            weights and zero biases in every linear layer, as in the authors' code).
+        warmup_iterations, warmup_ramp_iterations: the VSC warm-up counted in iterations
+            instead of epochs (the authors hold lambda = 0 for 75,000 iterations and ramp over
+            5,000); set either these or ``warmup_epochs`` / ``warmup_ramp_epochs``, not both.
     """
 
     kind: str = "vsc"
@@ -168,10 +195,16 @@ class ModelConfig:
     selector: str = "softmax"
     likelihood: str = "bernoulli"
     variance_floor: float = 1e-3
+    spike_form: str = "sigmoid"
+    spike_floor: float = 1e-6
+    pseudo_sharpness: float = 0.0
+    init: str = "torch"
+    warmup_iterations: int = 0
+    warmup_ramp_iterations: int = 0
 
     def __post_init__(self):
         _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
-                  "spike_bias_init", "kl_warmup_epochs", "variance_floor")
+                  "spike_bias_init", "kl_warmup_epochs", "variance_floor", "spike_floor", "pseudo_sharpness")
         _check_choice("kind", self.kind, MODEL_KINDS)
         _check_choice("body", self.body, BODIES)
         _check_int("latent_dim", self.latent_dim, 1, 10_000)
@@ -190,19 +223,42 @@ class ModelConfig:
         _check_choice("selector", self.selector, SELECTORS)
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
         _check_float("variance_floor", self.variance_floor, 0.0, 1e3, open_low=True)
+        _check_choice("spike_form", self.spike_form, SPIKE_FORMS)
+        _check_float("spike_floor", self.spike_floor, 0.0, 0.5, open_low=True)
+        _check_float("pseudo_sharpness", self.pseudo_sharpness, 0.0, 1e4)
+        _check_choice("init", self.init, INITS)
+        _check_int("warmup_iterations", self.warmup_iterations, 0)
+        _check_int("warmup_ramp_iterations", self.warmup_ramp_iterations, 0)
+        _check(
+            not (self.warmup_iterations or self.warmup_ramp_iterations)
+            or not (self.warmup_epochs or self.warmup_ramp_epochs),
+            "the warm-up is given both in epochs and in iterations; set warmup_epochs and "
+            "warmup_ramp_epochs to 0 or warmup_iterations and warmup_ramp_iterations to 0.",
+        )
+        _check(
+            self.pseudo_sharpness == 0 or self.prior == "learned",
+            f"pseudo_sharpness={self.pseudo_sharpness} sharpens the learned prior's pseudo-input spikes, but "
+            f"prior={self.prior!r}; use prior='learned' or pseudo_sharpness=0.",
+        )
+        _check(
+            self.kind == "vsc" or self.spike_form == "sigmoid",
+            f"spike_form={self.spike_form!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or "
+            "spike_form='sigmoid'.",
+        )
         _check(
             self.kind == "vsc" or self.prior == "fixed",
             f"prior={self.prior!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or prior='fixed'.",
         )
         _check(
-            self.kind == "vsc" or (self.warmup_epochs == 0 and self.warmup_ramp_epochs == 0),
-            f"warm-up is a VSC option, but kind={self.kind!r}; set warmup_epochs and "
-            "warmup_ramp_epochs to 0 or use kind='vsc'.",
+            self.kind == "vsc" or not self.uses_warmup,
+            f"warm-up is a VSC option, but kind={self.kind!r}; set warmup_epochs, warmup_ramp_epochs, "
+            "warmup_iterations and warmup_ramp_iterations to 0 or use kind='vsc'.",
         )
 
     @property
     def uses_warmup(self) -> bool:
-        return self.warmup_epochs > 0 or self.warmup_ramp_epochs > 0
+        return (self.warmup_epochs > 0 or self.warmup_ramp_epochs > 0 or self.warmup_iterations > 0
+                or self.warmup_ramp_iterations > 0)
 
 
 @dataclass(frozen=True)
@@ -213,11 +269,19 @@ class TrainConfig:
         num_epochs: passes over the training set.
         batch_size: examples per Adam step.
         lr: Adam learning rate.
-        lr_schedule: ``"constant"`` or ``"step"`` (multiply by ``lr_decay`` once, at epoch
-            ``lr_decay_epoch``, by changing the optimiser's learning rate in place).
+        lr_schedule: ``"constant"``, ``"step"`` (multiply by ``lr_decay`` once, at epoch
+            ``lr_decay_epoch``, by changing the optimiser's learning rate in place) or
+            ``"restart"`` (the authors' code: at that epoch training continues with a *fresh*
+            Adam at ``lr * lr_decay``, its moment estimates starting from zero).
         lr_decay: factor of the step schedule.
         lr_decay_epoch: epoch (0-based) from which the decayed rate is used.
         seed: seeds the initialisation, the minibatch order and the sampling noise.
+        epoch_iterations: iterations per epoch (``None``: one pass over the training set). With a
+            number, an epoch is a block of that many iterations between two evaluations and
+            checkpoints, and batches run on over the data with wrap-around: a recipe counted in
+            iterations (the authors' 200,000) is ``num_epochs * epoch_iterations``.
+        batch_order: ``"shuffled"`` (a fresh permutation for every pass) or ``"sequential"``
+            (the authors' batch manager: consecutive examples in file order, wrapping around).
     """
 
     num_epochs: int = 30
@@ -227,6 +291,8 @@ class TrainConfig:
     lr_decay: float = 0.1
     lr_decay_epoch: int = 0
     seed: int = 0
+    epoch_iterations: int | None = None
+    batch_order: str = "shuffled"
 
     def __post_init__(self):
         _as_float(self, "lr", "lr_decay")
@@ -237,6 +303,9 @@ class TrainConfig:
         _check_float("lr_decay", self.lr_decay, 0.0, 1.0, open_low=True)
         _check_int("lr_decay_epoch", self.lr_decay_epoch, 0)
         _check_int("seed", self.seed, 0)
+        if self.epoch_iterations is not None:
+            _check_int("epoch_iterations", self.epoch_iterations, 1, 10_000_000)
+        _check_choice("batch_order", self.batch_order, BATCH_ORDERS)
         _check(
             self.lr_schedule == "constant" or 0 < self.lr_decay_epoch < self.num_epochs,
             f"lr_schedule='step' needs 0 < lr_decay_epoch < num_epochs, got "
@@ -259,9 +328,10 @@ class RunConfig:
                 f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}.",
             )
         real = self.data.dataset in REAL_VALUED_DATASETS
+        admitted = _REAL_LIKELIHOODS if real else _PIXEL_LIKELIHOODS
         _check(
-            real == (self.model.likelihood == "gaussian"),
-            f"dataset {self.data.dataset!r} needs likelihood={'gaussian' if real else 'bernoulli'!r} "
+            self.model.likelihood in admitted,
+            f"dataset {self.data.dataset!r} needs likelihood={' or '.join(map(repr, admitted))} "
             f"(got {self.model.likelihood!r}): "
             + ("its inputs are standardised real values, not probabilities." if real else
                "its inputs are pixel intensities in [0, 1]."),
@@ -291,7 +361,7 @@ class RunConfig:
         data = self.to_dict()
         for part, defaults in _LATER_FIELDS.items():
             for name, default in defaults.items():
-                if data[part].get(name) == default:
+                if name in data[part] and data[part][name] == default:
                     del data[part][name]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import ModelConfig
-from .losses import bernoulli_kl, bernoulli_nll, gaussian_kl, gaussian_nll, probability_logit, spike_slab_kl
+from .likelihoods import GaussianLikelihood, Likelihood, NormalisedGaussianLikelihood
+from .losses import bernoulli_kl, gaussian_kl, probability_logit, spike_slab_kl
 
 LOGVAR_RANGE = (-10.0, 10.0)  # keeps exp(logvar) finite in float32 and the KL well conditioned
 
@@ -84,7 +85,12 @@ class ModelOutput:
 # network bodies
 
 
-def _mlp_body(input_shape, config: ModelConfig):
+def _output_shape(input_shape, outputs: int) -> tuple[int, ...]:
+    """Decoder output shape: ``outputs`` stacked copies of the input shape along dimension 0."""
+    return (outputs * input_shape[0], *input_shape[1:])
+
+
+def _mlp_body(input_shape, config: ModelConfig, outputs: int = 1):
     dim = math.prod(input_shape)
     hidden = config.hidden_dim
     encoder = nn.Sequential(
@@ -92,12 +98,12 @@ def _mlp_body(input_shape, config: ModelConfig):
     )
     decoder = nn.Sequential(
         nn.Linear(config.latent_dim, hidden), nn.ReLU(),
-        nn.Linear(hidden, dim), nn.Unflatten(1, tuple(input_shape)),
+        nn.Linear(hidden, outputs * dim), nn.Unflatten(1, _output_shape(input_shape, outputs)),
     )
     return encoder, hidden, decoder
 
 
-def _conv_body(input_shape, config: ModelConfig):
+def _conv_body(input_shape, config: ModelConfig, outputs: int = 1):
     channels, height, width = input_shape
     if height != width or height % 4:
         raise ValueError(f"the conv body needs square images with a side divisible by 4, got {input_shape}.")
@@ -113,7 +119,7 @@ def _conv_body(input_shape, config: ModelConfig):
         nn.Unflatten(1, (64, 1, 1)),
         nn.ConvTranspose2d(64, 32, last), nn.ReLU(),
         nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(16, channels, 3, stride=2, padding=1, output_padding=1),
+        nn.ConvTranspose2d(16, outputs * channels, 3, stride=2, padding=1, output_padding=1),
     )
     return encoder, 64, decoder
 
@@ -140,13 +146,30 @@ class LatentModel(nn.Module):
         self.config = config
         self.input_shape = tuple(input_shape)
         self.latent_dim = config.latent_dim
-        encoder, features, decoder = BODIES[config.body](self.input_shape, config)
+        self.likelihood = self._make_likelihood(config)
+        encoder, features, decoder = BODIES[config.body](self.input_shape, config,
+                                                         self.likelihood.outputs_per_feature)
         self.encoder = encoder
         # one matrix for all heads: a single matmul instead of num_heads small ones
         self.heads = nn.Linear(features, self.num_heads * config.latent_dim)
         self.decoder = decoder
+
+    def _make_likelihood(self, config: ModelConfig) -> Likelihood:
         if config.likelihood == "gaussian":  # one learned log-variance per input feature
             self.output_logvar = nn.Parameter(torch.zeros(self.input_shape))
+            return GaussianLikelihood(self.output_logvar, config.variance_floor)
+        if config.likelihood == "normalised_gaussian":
+            return NormalisedGaussianLikelihood(config.variance_floor)
+        return Likelihood()
+
+    def reset_parameters_xavier(self) -> None:
+        """Xavier-uniform weights and zero biases in every linear and convolutional layer (the
+        authors' initialisation; ``ModelConfig.init = "xavier"``)."""
+        for module in self.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.xavier_uniform_(module.weight)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     @property
     def kl_weight(self) -> float:
@@ -158,7 +181,11 @@ class LatentModel(nn.Module):
         return self.heads.weight.device
 
     def encode(self, x: Tensor) -> Posterior:
-        """x: (B, C, H, W) in [0, 1] -> :class:`Posterior` with (B, J) fields."""
+        """x: (B, C, H, W) raw inputs -> :class:`Posterior` with (B, J) fields."""
+        return self.encode_prepared(self.likelihood.prepare(x))
+
+    def encode_prepared(self, x: Tensor) -> Posterior:
+        """:meth:`encode` for inputs already prepared by the likelihood (pseudo-inputs)."""
         return self.posterior_from_heads(self.heads(self.encoder(x)).chunk(self.num_heads, dim=1))
 
     def posterior_from_heads(self, heads: tuple[Tensor, ...]) -> Posterior:
@@ -169,19 +196,22 @@ class LatentModel(nn.Module):
         return posterior.mu
 
     def decode(self, z: Tensor) -> Tensor:
-        """z: (B, J) -> (B, *input_shape) likelihood parameters: Bernoulli logits, or Gaussian
-        means (see :meth:`output_mean`)."""
+        """z: (B, J) -> the likelihood's parameters: Bernoulli logits, Gaussian means, or the
+        normalised Gaussian's mean logits and log-variances stacked along dimension 1 (see
+        :meth:`output_mean`)."""
         return self.decoder(z)
 
     def output_mean(self, out: Tensor) -> Tensor:
-        """Mean of the likelihood for decoder outputs ``out``: sigmoid(logits) or the means."""
-        return torch.sigmoid(out) if self.config.likelihood == "bernoulli" else out
+        """Mean of the likelihood for decoder outputs ``out`` (in the prepared input's space)."""
+        return self.likelihood.mean(out)
+
+    def output_image(self, out: Tensor) -> Tensor:
+        """The likelihood mean on the raw input's scale (pixel values for images)."""
+        return self.likelihood.to_pixels(self.likelihood.mean(out))
 
     def nll(self, out: Tensor, x: Tensor) -> Tensor:
-        """-log p(x | z) per example, (B,), for decoder outputs ``out``."""
-        if self.config.likelihood == "bernoulli":
-            return bernoulli_nll(out, x)
-        return gaussian_nll(out, self.output_logvar, x, self.config.variance_floor)
+        """-log p(x | z) per example, (B,), for decoder outputs ``out`` and raw inputs ``x``."""
+        return self.likelihood.nll(out, x)
 
     def regularizer(self, posterior: Posterior, x: Tensor | None = None) -> dict[str, Tensor]:
         """Named (B,) parts of KL(q(z|x) || p(z)), summed over latent dimensions (``x`` is
@@ -225,8 +255,9 @@ class LatentModel(nn.Module):
 
     @torch.no_grad()
     def reconstruct(self, x: Tensor, kind: str = "default") -> Tensor:
-        """Likelihood means (pixel probabilities) decoded from the deterministic code of x."""
-        return self.output_mean(self.decode(self.code(x, kind)))
+        """Likelihood means on the pixel scale (see :meth:`output_image`) decoded from the
+        deterministic code of x."""
+        return self.output_image(self.decode(self.code(x, kind)))
 
 
 class AE(LatentModel):
@@ -273,8 +304,14 @@ class VSC(LatentModel):
         self.register_buffer("c", torch.tensor(config.c_start))
         self.register_buffer("lam", torch.tensor(0.0 if config.uses_warmup else 1.0))
         self.prior_spike_logit = probability_logit(config.alpha)
+        self.fill_spike_bias()
+        # the cap of the authors' log pi = min(v, log(1 - floor)): keeps log(1 - pi) finite
+        self.log_pi_cap = math.log1p(-config.spike_floor)
+
+    def fill_spike_bias(self) -> None:
+        """Set the spike head's bias to ``config.spike_bias_init``."""
         with torch.no_grad():
-            self.heads.bias[2 * config.latent_dim:].fill_(config.spike_bias_init)
+            self.heads.bias[2 * self.latent_dim:].fill_(self.config.spike_bias_init)
 
     def set_schedule(self, c: float | None = None, lam: float | None = None) -> None:
         """Set the relaxation sharpness and/or the warm-up coefficient (kept in the state dict)."""
@@ -286,7 +323,14 @@ class VSC(LatentModel):
             self.lam.fill_(lam)
 
     def posterior_from_heads(self, heads):
-        mu, logvar, spike_logit = heads
+        mu, logvar, spike_head = heads
+        if self.config.spike_form == "min0":
+            # log pi = min(v, log(1 - floor)); the logit log pi - log(1 - pi) carries it on, so the
+            # KL, the sampling and the codes treat both forms alike
+            log_pi = spike_head.clamp_max(self.log_pi_cap)
+            spike_logit = log_pi - torch.log(-torch.expm1(log_pi))
+        else:
+            spike_logit = spike_head
         return Posterior(mu=mu, logvar=logvar.clamp(*LOGVAR_RANGE), spike_logit=spike_logit)
 
     def sample(self, posterior):
@@ -355,12 +399,20 @@ class LearnedPriorVSC(VSC):
         self.selector = nn.Linear(dim, k)
 
     def pseudo_posterior(self) -> Posterior:
-        """(K, J) spike-and-slab parameters of the pseudo-inputs' encodings."""
-        return self.encode(self.pseudo_inputs)
+        """(K, J) spike-and-slab parameters of the pseudo-inputs' encodings (the pseudo-inputs
+        live in the prepared input space). With ``pseudo_sharpness`` nu > 0 their spike
+        probabilities rho are sharpened to sigmoid(nu (rho - 0.5)), which keeps them inside
+        [sigmoid(-nu/2), sigmoid(nu/2)]."""
+        posterior = self.encode_prepared(self.pseudo_inputs)
+        nu = self.config.pseudo_sharpness
+        if nu == 0:
+            return posterior
+        return Posterior(mu=posterior.mu, logvar=posterior.logvar,
+                         spike_logit=nu * (posterior.spike_prob - 0.5))
 
     def selector_weights(self, x: Tensor) -> Tensor:
-        """(B, K) weights of the pseudo-inputs for each input (see ``ModelConfig.selector``)."""
-        scores = self.selector(x.flatten(1))
+        """(B, K) weights of the pseudo-inputs for raw inputs x (see ``ModelConfig.selector``)."""
+        scores = self.selector(self.likelihood.prepare(x).flatten(1))
         form = self.config.selector
         if form == "softmax":
             return torch.softmax(scores, dim=1)
@@ -417,6 +469,10 @@ def build_model(config: ModelConfig, input_shape=(1, 28, 28)) -> LatentModel:
     :class:`LearnedPriorVSC`)."""
     if config.kind not in MODELS:
         raise ValueError(f"unknown model kind {config.kind!r}; available: {', '.join(MODELS)}.")
-    if config.kind == "vsc" and config.prior == "learned":
-        return LearnedPriorVSC(config, input_shape)
-    return MODELS[config.kind](config, input_shape)
+    cls = LearnedPriorVSC if config.kind == "vsc" and config.prior == "learned" else MODELS[config.kind]
+    model = cls(config, input_shape)
+    if config.init == "xavier":
+        model.reset_parameters_xavier()
+        if isinstance(model, VSC):
+            model.fill_spike_bias()
+    return model

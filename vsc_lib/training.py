@@ -93,12 +93,16 @@ def c_at(config: RunConfig, iteration: int, total_iterations: int) -> float:
 
 
 def lam_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
-    """Warm-up coefficient: 0 for ``warmup_epochs``, then linear to exactly 1 over the ramp."""
+    """Warm-up coefficient: 0 for ``warmup_epochs`` (or ``warmup_iterations``), then linear to
+    exactly 1 over the ramp."""
     m = config.model
     if not m.uses_warmup:
         return 1.0
-    hold = round(m.warmup_epochs * iters_per_epoch)
-    ramp = round(m.warmup_ramp_epochs * iters_per_epoch)
+    if m.warmup_iterations or m.warmup_ramp_iterations:
+        hold, ramp = m.warmup_iterations, m.warmup_ramp_iterations
+    else:
+        hold = round(m.warmup_epochs * iters_per_epoch)
+        ramp = round(m.warmup_ramp_epochs * iters_per_epoch)
     if iteration < hold:
         return 0.0
     if ramp == 0:
@@ -114,7 +118,7 @@ def kl_anneal_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> flo
 
 def lr_at(config: RunConfig, epoch: int) -> float:
     t = config.train
-    if t.lr_schedule == "step" and epoch >= t.lr_decay_epoch:
+    if t.lr_schedule in ("step", "restart") and epoch >= t.lr_decay_epoch:
         return t.lr * t.lr_decay
     return t.lr
 
@@ -246,6 +250,38 @@ def load_run_data(config: RunConfig):
     return train, test
 
 
+class BatchStream:
+    """Minibatch indices for runs whose epochs are blocks of ``TrainConfig.epoch_iterations``:
+    full batches that run on over the data, wrapping around at its end, in file order
+    (``"sequential"``, the authors' batch manager) or through a fresh permutation per pass
+    (``"shuffled"``). Its state goes into the checkpoint, so a resumed run sees the same batches."""
+
+    def __init__(self, num: int, batch_size: int, order: str, generator: torch.Generator):
+        self.num, self.batch_size, self.shuffled, self.generator = num, batch_size, order == "shuffled", generator
+        self.position = 0
+        self.order = self._new_order()
+
+    def _new_order(self) -> torch.Tensor:
+        return torch.randperm(self.num, generator=self.generator) if self.shuffled else torch.arange(self.num)
+
+    def next(self) -> torch.Tensor:
+        parts, needed = [], self.batch_size
+        while needed:
+            take = min(needed, self.num - self.position)
+            parts.append(self.order[self.position:self.position + take])
+            self.position += take
+            needed -= take
+            if self.position == self.num:
+                self.position, self.order = 0, self._new_order()
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+    def state(self) -> dict:
+        return {"position": self.position, "order": self.order}
+
+    def load(self, state: dict) -> None:
+        self.position, self.order = int(state["position"]), state["order"]
+
+
 def make_optimiser(model: LatentModel, lr: float) -> torch.optim.Optimizer:
     """Adam, with the fused kernel where this torch build offers it for the model's device."""
     try:
@@ -309,16 +345,20 @@ def train(
             os.replace(checkpoint, kept)
             print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
                   "training starts from the beginning.")
+    num_train = x_train.shape[0]
+    blocks = t.epoch_iterations is not None  # epochs are blocks of iterations over a batch stream
+    stream = BatchStream(num_train, t.batch_size, t.batch_order, generator) if blocks else None
     if state is not None:
         if _same_config(json.loads(state["config"]), config):
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
             _set_rng_state(state["rng"], generator)
+            if stream is not None:
+                stream.load(state["stream"])
             history = json.loads(state["history"])
             start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
 
-    num_train = x_train.shape[0]
-    per_epoch = iterations_per_epoch(num_train, t.batch_size)
+    per_epoch = t.epoch_iterations if blocks else iterations_per_epoch(num_train, t.batch_size)
     total_iterations = per_epoch * t.num_epochs
     is_vsc = isinstance(model, VSC)
     bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
@@ -326,18 +366,26 @@ def train(
     try:
         for epoch in range(start_epoch, t.num_epochs):
             began = time.perf_counter()
+            if t.lr_schedule == "restart" and epoch == t.lr_decay_epoch:
+                optimiser = make_optimiser(model, lr_at(config, epoch))  # fresh moments, as the authors
             for group in optimiser.param_groups:
                 group["lr"] = lr_at(config, epoch)
             model.train()
             accumulator = LossAccumulator()
-            order = torch.randperm(num_train, generator=generator).to(device)
+            if not blocks:
+                order = (torch.randperm(num_train, generator=generator) if t.batch_order == "shuffled"
+                         else torch.arange(num_train)).to(device)
             for step in range(per_epoch):
                 iteration = epoch * per_epoch + step
                 model.kl_anneal = kl_anneal_at(config, iteration, per_epoch)
                 if is_vsc:
                     model.set_schedule(c=c_at(config, iteration, total_iterations),
                                        lam=lam_at(config, iteration, per_epoch))
-                output = model(x_train[order[step * t.batch_size:(step + 1) * t.batch_size]])
+                if blocks:
+                    batch = x_train[stream.next().to(device)]
+                else:
+                    batch = x_train[order[step * t.batch_size:(step + 1) * t.batch_size]]
+                output = model(batch)
                 optimiser.zero_grad(set_to_none=True)
                 output.loss.total.backward()
                 optimiser.step()
@@ -370,7 +418,7 @@ def train(
                     "config": config.to_json(), "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(), "rng": _rng_state(generator),
                     "history": json.dumps(history), "epoch": epoch, "elapsed": elapsed,
-                }))
+                } | ({"stream": stream.state()} if stream is not None else {})))
             if on_epoch_end is not None:
                 on_epoch_end(epoch, row)
     finally:
@@ -383,7 +431,8 @@ def train(
         "device": str(device),
         "threads": torch.get_num_threads(),
         "train_seconds": elapsed,
-        "images_per_second": num_train * t.num_epochs / max(elapsed, 1e-9),
+        "images_per_second": (t.batch_size * total_iterations if blocks else num_train * t.num_epochs)
+        / max(elapsed, 1e-9),
         "num_parameters": sum(p.numel() for p in model.parameters()),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -1,4 +1,4 @@
-"""Tiny training runs whose exact results are recorded in ``tests/data/training-reference.json``.
+"""Tiny training runs whose exact results are recorded in ``tests/reference/training-reference.json``.
 
 The reference was written by the library *before* the authors' recipe (issue 10) added its
 configuration fields; ``test_training_reference.py`` trains the same runs again and checks that
@@ -21,7 +21,7 @@ from tests.conftest import synthetic_split
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, config_hash
 from vsc_lib.training import train
 
-REFERENCE = Path(__file__).parent / "data" / "training-reference.json"
+REFERENCE = Path(__file__).parent / "reference" / "training-reference.json"
 
 #: one run per model kind and prior, every field not named here at its default
 CASES = {

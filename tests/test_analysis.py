@@ -142,3 +142,38 @@ def test_typical_state_is_zero_when_mostly_off_else_the_median_active_slab_mean(
     assert analysis.typical_state(model, torch.zeros(5, 1, 28, 28), [0]).tolist() == [0.0]
     spike_logit[2] = 10.0
     assert analysis.typical_state(model, torch.zeros(5, 1, 28, 28), [0]).tolist() == [3.0]
+
+
+def test_switch_groups_finds_a_group_switched_by_one_spike():
+    """An oracle model: latent 0 is the 'hat' (its spike draws a bar), latent 1 an unrelated one."""
+    import numpy as np
+
+    from vsc_lib.analysis import switch_groups
+    from vsc_lib.config import ModelConfig
+    from vsc_lib.models import build_model
+
+    model = build_model(ModelConfig(kind="vsc", latent_dim=2, hidden_dim=4), (1, 4, 4))
+    present = np.array([[True], [False]] * 20)
+    x = torch.zeros(40, 1, 4, 4)
+    x[present[:, 0], 0, 0, :] = 1.0  # the attribute: a bar in the top row
+
+    def code(inputs, kind="default"):
+        return torch.stack([inputs[:, 0, 0, :].mean(1) * 3.0, torch.ones(len(inputs))], 1)
+
+    def decode(z):
+        out = torch.full((len(z), 1, 4, 4), -10.0)
+        out[:, 0, 0, :] = torch.where(z[:, :1] > 1.0, 10.0, -10.0)
+        return out
+
+    def encode(inputs):
+        z = code(inputs)
+        return Posterior(mu=z, logvar=torch.zeros_like(z), spike_logit=torch.where(z > 0, 10.0, -10.0))
+
+    model.code, model.decode, model.encode = code, decode, encode
+    detect = lambda images: images[:, 0, 0, :].sum(-1, keepdims=True) >= 2  # noqa: E731
+    corr = torch.tensor([[0.9], [0.0]])
+    (hat,) = switch_groups(model, x, present, corr, [0], ["hat"], detect)
+    assert hat.latents == (0,) and hat.by == "spike"
+    assert (hat.recon_has, hat.recon_lacks, hat.drawn_on, hat.left_on) == (100.0, 0.0, 100.0, 0.0)
+    (none,) = switch_groups(model, x, present, torch.zeros(2, 1), [0], ["hat"], detect)
+    assert none.latents == () and none.drawn_on is None

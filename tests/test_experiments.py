@@ -62,7 +62,12 @@ def test_every_study_has_the_three_profiles_and_valid_runs():
         for grid in grids.values():
             assert len({c.to_json() for c in grid.configs().values()}) == grid.size
         assert grids["quick"].size <= grids["book"].size <= grids["paper"].size
-        assert grids["quick"].num_epochs == 1
+        quick = grids["quick"]
+        if quick.recipe:  # a recipe grid counts iterations
+            train = quick.config(quick.cells()[0]).train
+            assert train.num_epochs * train.epoch_iterations <= 200
+        else:
+            assert quick.num_epochs == 1
     smiley = experiments.SMILEY_GRIDS["book"]
     assert smiley.latent_dims == (18, 40, 60) and smiley.num_train + smiley.num_validation <= 60_000
     # the selector comparison shares its softmax run with the Smiley grid
@@ -186,3 +191,42 @@ def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
     assert np.asarray(vsc["per_class_mean_pi"]).shape == (6, 4)
     assert {"probe_gated", "probe_slab_mean"} <= set(vsc) and "probe_default" in result.values[("har", "vae", 4, 0)]
     assert "per_class_mean_pi" not in result.values[("har", "vae", 4, 0)]  # a VAE has no spikes
+
+
+def test_authors_families_parse_label_and_reject_what_they_do_not_know():
+    f = experiments.parse_family("authors~nu~alpha")
+    assert (f.kind, f.prior, f.recipe, f.ingredients) == ("vsc", "learned", True, ("nu", "alpha"))
+    assert experiments.parse_family("authors-beta4") == experiments.Family("vae", beta=4.0, recipe=True)
+    assert experiments.family_label("authors~width") == "VSC, authors' recipe, 400 hidden units"
+    assert experiments.family_label("authors-beta16") == "β-VAE β=16 (authors' body)"
+    fixed = experiments.parse_family("vsc0.01+min0+hold")
+    assert (fixed.alpha, fixed.spike_form, fixed.hold) == (0.01, "min0", True)
+    assert experiments.family_label("vsc0.01+hold") == "VSC α=0.01 (long spike-only phase)"
+    for bad in ("authors~optimiser", "authors-beta0", "authors-vae", "vsc0.01+min0+min0", "lvsc0.2+min0", "vsc0.01+relu"):
+        with pytest.raises(ValueError, match="unknown model family"):
+            experiments.parse_family(bad)
+    with pytest.raises(ValueError, match="needs recipe="):
+        Grid("bad", ("smiley",), ("authors",), (40,), (0,), num_epochs=1)
+
+
+def test_authors_grids_follow_the_recipe_and_share_the_j40_run_with_the_ablation():
+    for profile in ("quick", "book", "paper"):
+        authors, ablation = experiments.AUTHORS_GRIDS[profile], experiments.ABLATION_GRIDS[profile]
+        run = authors.config(("smiley", "authors", 40, 0))
+        assert run == ablation.config(("smiley", "authors", 40, 0))
+        assert (run.model.spike_form, run.model.likelihood, run.model.pseudo_sharpness) == ("min0", "normalised_gaussian", 10.0)
+        vae = authors.config(("smiley", "authors-beta4", 40, 0))
+        assert (vae.model.kind, vae.model.beta, vae.model.hidden_dim, vae.model.likelihood) == (
+            "vae", 4.0, run.model.hidden_dim, "normalised_gaussian")
+        assert vae.train == run.train  # same batches, optimiser and length
+    paper = experiments.AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0))
+    assert paper.model.hidden_dim == 3000 and paper.train.num_epochs * paper.train.epoch_iterations == 200_000
+    assert set(experiments.ABLATION_GRIDS["book"].families) == {"authors", *(f"authors~{i}" for i in experiments.EARLIER)}
+
+
+def test_fixed_prior_grid_compares_spike_forms_and_spike_only_phases():
+    grid = experiments.FIXED_GRIDS["book"]
+    hold = grid.config(("mnist", "vsc0.01+min0+hold", 200, 0)).model
+    assert (hold.spike_form, hold.warmup_epochs, hold.warmup_ramp_epochs) == ("min0", pytest.approx(1.5), pytest.approx(0.1))
+    plain = grid.config(("mnist", "vsc0.01", 200, 0))
+    assert plain == experiments.GRIDS["book"].config(("mnist", "vsc0.01", 200, 0))  # shared with chapter 6

@@ -157,3 +157,45 @@ def test_har_readings():
 
 def test_percent_never_wraps():
     assert readings.percent(99.6) == f"100{NB}%" and readings.percent(12.34, 1) == f"12.3{NB}%"
+
+
+# --- chapter 7: the authors' recipe -----------------------------------------------------------------
+
+def _per_j(values, sd=0.0):
+    return {J: (v, sd) for J, v in zip((18, 40, 60), values, strict=True)}
+
+
+def test_structure_needs_most_used_dimensions_switched_by_the_input():
+    assert readings.has_structure(used=10, switched=8)
+    assert not readings.has_structure(used=10, switched=4)  # most on for every face
+    assert not readings.has_structure(used=1, switched=1)  # too few to call a structure
+    assert readings.clearly_above((0.5, 0.05), (0.3, 0.1)) and not readings.clearly_above((0.5, 0.15), (0.4, 0.1))
+
+
+def test_authors_claim_holds_and_fails_for_each_reason():
+    good = {"used": _per_j([11, 12, 12]), "switched": _per_j([9, 9, 10]), "always_on": _per_j([2, 3, 2]),
+            "active": _per_j([5, 5, 5]), "D": _per_j([0.5, 0.5, 0.5], 0.05)}
+    beta = {"D": _per_j([0.2, 0.2, 0.2], 0.05)}
+    tests, holds = readings.authors_claim((18, 40, 60), good, beta)
+    assert holds and all(tests.values())
+    assert "the paper's claim holds here" in readings.authors_reading((18, 40, 60), good, beta, 3)
+    fixed = good | {"switched": _per_j([2, 3, 2])}
+    assert readings.authors_claim((18, 40, 60), fixed, beta)[0]["structure"] is False
+    growing = good | {"used": _per_j([11, 30, 50]), "switched": _per_j([9, 25, 45])}
+    assert readings.authors_claim((18, 40, 60), growing, beta)[0]["steady"] is False
+    tied = good | {"D": _per_j([0.3, 0.3, 0.3], 0.2)}
+    tests, holds = readings.authors_claim((18, 40, 60), tied, beta)
+    assert tests["better"] is False and not holds
+    assert "is not borne out here" in readings.authors_reading((18, 40, 60), tied, beta, 3)
+
+
+def test_ablation_names_the_ingredients_the_structure_depends_on():
+    base = {"used": 11, "switched": 8}
+    rows = {"nu": {"used": 40, "switched": 0}, "width": {"used": 10, "switched": 8}}
+    labels = {"nu": "no sharpening", "width": "400 hidden units"}
+    assert readings.ablation_effects(base, rows) == {"nu": "breaks it", "width": "keeps it"}
+    text = readings.ablation_reading(base, rows, labels)
+    assert "disappeared with: **no sharpening**" in text and "It survived: 400 hidden units" in text
+    assert readings.ablation_effects({"used": 40, "switched": 0}, rows)["width"] == "creates it"
+    assert "cannot say which ingredient" in readings.ablation_reading({"used": 40, "switched": 0}, rows, labels)
+    assert "No single earlier choice" in readings.ablation_reading(base, {"width": rows["width"]}, labels)

@@ -240,3 +240,71 @@ def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
     mu, on = posterior.mu[:, dims].cpu(), (posterior.spike_prob[:, dims] > 0.5).cpu()
     return torch.stack([mu[on[:, k], k].median() if on[:, k].float().mean() > 0.5 else torch.tensor(0.0)
                         for k in range(len(dims))])
+
+
+@dataclass(frozen=True)
+class GroupSwitch:
+    """What switching one attribute group's latents did (percentages of faces).
+
+    Attributes:
+        group: the group's name.
+        latents: the dimensions tied to it (:func:`group_dimensions`), strongest first.
+        by: ``"spike"`` when some of them are off on faces of one kind and on on the other,
+            ``"slab values"`` when they only change value; None without latents.
+        recon_has, recon_lacks: the detector finds the group in the plain reconstructions of
+            faces that have it / lack it.
+        drawn_on: faces that lack it and show it after its latents are set to their typical
+            state on faces that have it (None without latents).
+        left_on: faces that have it and still show it after the latents are set to their
+            typical state on faces that lack it.
+        others_kept: how often the other groups' detections stay as in the reconstruction.
+    """
+
+    group: str
+    latents: tuple[int, ...]
+    by: str | None
+    recon_has: float
+    recon_lacks: float
+    drawn_on: float | None = None
+    left_on: float | None = None
+    others_kept: float | None = None
+
+
+def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, group_of_source, names, detect,
+                  threshold: float = CORRELATION_THRESHOLD, per_group: int = 300) -> list[GroupSwitch]:
+    """Switch each attribute group of a spike-and-slab model on and off and detect the result.
+
+    Args:
+        x: (N, ...) images; present: (N, G) bool, which groups each image has.
+        abs_corr: (J, K) |correlation| of latents and sources, to tie latents to groups.
+        group_of_source: (K,) group of each source; names: the G group names.
+        detect: images (numpy) -> (N, G) bool, which groups are drawn (``smiley.detect_groups``).
+        per_group: faces with and without the group that are switched.
+    """
+    import numpy as np
+
+    _need_spikes(model, "switch_groups")
+    present = np.asarray(present, dtype=bool)
+    dims_of = group_dimensions(abs_corr, group_of_source, len(names), threshold)
+    found = detect(switch_dimensions(model, x, [], None).numpy())
+    out = []
+    for g, name in enumerate(names):
+        has, lacks = np.flatnonzero(present[:, g])[:per_group], np.flatnonzero(~present[:, g])[:per_group]
+        dims = dims_of[g]
+        base = {"group": name, "latents": tuple(dims), "recon_has": 100 * float(found[has, g].mean()),
+                "recon_lacks": 100 * float(found[lacks, g].mean())}
+        if not dims:
+            out.append(GroupSwitch(by=None, **base))
+            continue
+        on_values = typical_state(model, x[torch.as_tensor(present[:, g])], dims)
+        off_values = typical_state(model, x[torch.as_tensor(~present[:, g])], dims)
+        found_on = detect(switch_dimensions(model, x[lacks], dims, on_values).numpy())
+        found_off = detect(switch_dimensions(model, x[has], dims, off_values).numpy())
+        others = [k for k in range(len(names)) if k != g]
+        same = np.concatenate([found_on[:, others] == found[lacks][:, others],
+                               found_off[:, others] == found[has][:, others]])
+        kept = same.mean() if same.size else 1.0  # no other group: nothing to disturb
+        out.append(GroupSwitch(by="spike" if bool(((on_values == 0) != (off_values == 0)).any()) else "slab values",
+                               drawn_on=100 * float(found_on[:, g].mean()), left_on=100 * float(found_off[:, g].mean()),
+                               others_kept=100 * float(kept), **base))
+    return out

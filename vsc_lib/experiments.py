@@ -37,6 +37,7 @@ from . import analysis, metrics
 from .config import REAL_VALUED_DATASETS, SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
+from .recipes import EARLIER, RECIPES, recipe_config
 from .sweep import in_workers
 from .training import TrainedRun, load_run_data, train_or_load
 
@@ -49,7 +50,7 @@ SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 #: datasets with ground-truth sources, and the version of the scores computed from them (bump
 #: when they change: only these datasets' stored evaluations are then recomputed)
-FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 3
+FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 4
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -63,10 +64,19 @@ class Family:
     alpha: float | None = None
     prior: str = "fixed"
     selector: str = "softmax"
+    #: trained with the grid's authors' recipe (``Grid.recipe``), with these ingredients put back
+    recipe: bool = False
+    ingredients: tuple[str, ...] = ()
+    #: fixed-prior VSC: the authors' spike form (log pi = min(v, 0)) and their long spike-only phase
+    spike_form: str = "sigmoid"
+    hold: bool = False
 
 
-_FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>' (e.g. 'vsc0.01') or 'lvsc<alpha>[-<selector>]' "
-                f"(e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}) with 0 < alpha < 1 and beta > 0")
+_FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>[+min0][+hold]' (e.g. 'vsc0.01', 'vsc0.01+min0'), "
+                f"'lvsc<alpha>[-<selector>]' (e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}), "
+                "'authors', 'authors~<ingredient>' or 'authors-beta<beta>' with 0 < alpha < 1 and beta > 0")
+#: fixed-prior VSC with the authors' spike-only phase: lambda = 0 for 37.5 % of training, ramp over 2.5 %
+HOLD_FRACTION, HOLD_RAMP_FRACTION = 0.375, 0.025
 
 
 def _number(text: str) -> float:
@@ -84,6 +94,24 @@ def parse_family(family: str) -> Family:
         raise ValueError(f"unknown model family {family!r} (not a string); {_FAMILY_HELP}.")
     if family == "vae":
         return Family("vae")
+    if family.startswith("authors"):
+        rest = family[len("authors"):]
+        if rest.startswith("-beta"):
+            beta = _number(rest[5:])
+            if 0.0 < beta < 1e4:
+                return Family("vae", beta=beta, recipe=True)
+        else:
+            ingredients = tuple(rest.split("~")[1:]) if rest.startswith("~") or not rest else None
+            if ingredients is not None and all(i in EARLIER for i in ingredients):
+                return Family("vsc", prior="learned", recipe=True, ingredients=ingredients)
+        raise ValueError(f"unknown model family {family!r}; {_FAMILY_HELP} (ingredients: {', '.join(EARLIER)}).")
+    if family.startswith("vsc") and "+" in family:
+        base, *mods = family.split("+")
+        if set(mods) <= {"min0", "hold"} and len(set(mods)) == len(mods):
+            plain = parse_family(base)
+            if plain.prior == "fixed":
+                return Family("vsc", alpha=plain.alpha, spike_form="min0" if "min0" in mods else "sigmoid",
+                              hold="hold" in mods)
     if family.startswith("beta"):
         beta = _number(family[4:])
         if 0.0 < beta < 1e4:
@@ -104,10 +132,15 @@ def family_alpha(family: str) -> float | None:
 
 def family_label(family: str) -> str:
     f = parse_family(family)
+    if f.recipe:
+        if f.kind == "vae":
+            return f"β-VAE β={f.beta:g} (authors' body)"
+        return "VSC, authors' recipe" + "".join(f", {EARLIER[i]}" for i in f.ingredients)
     if f.kind == "vae":
         return "VAE" if f.beta == 1.0 else f"β-VAE β={f.beta:g}"
     if f.prior == "fixed":
-        return f"VSC α={f.alpha:g}"
+        extra = [text for on, text in ((f.spike_form == "min0", "min(v, 0) spike"), (f.hold, "long spike-only phase")) if on]
+        return f"VSC α={f.alpha:g}" + (f" ({', '.join(extra)})" if extra else "")
     return f"VSC learned prior α={f.alpha:g}" + ("" if f.selector == "softmax" else f" ({f.selector})")
 
 
@@ -123,9 +156,13 @@ def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int 
         common["likelihood"] = "gaussian"
     if f.kind == "vae":
         return ModelConfig(kind="vae", beta=f.beta, **common)
+    if f.recipe:
+        raise ValueError(f"family {family!r} follows an authors' recipe: build it with a Grid that names one (recipe=...).")
     if f.prior == "fixed":
-        return ModelConfig(kind="vsc", alpha=f.alpha, spike_estimator="straight_through",
-                           kl_warmup_epochs=KL_WARMUP_FRACTION * num_epochs, **common)
+        hold = ({"warmup_epochs": HOLD_FRACTION * num_epochs, "warmup_ramp_epochs": HOLD_RAMP_FRACTION * num_epochs}
+                if f.hold else {})
+        return ModelConfig(kind="vsc", alpha=f.alpha, spike_estimator="straight_through", spike_form=f.spike_form,
+                           kl_warmup_epochs=KL_WARMUP_FRACTION * num_epochs, **hold, **common)
     return ModelConfig(kind="vsc", alpha=f.alpha, prior="learned", selector=f.selector, num_pseudo_inputs=num_pseudo_inputs,
                        warmup_epochs=SLAB_WARMUP_FRACTION * num_epochs, warmup_ramp_epochs=SLAB_RAMP_FRACTION * num_epochs,
                        **common)
@@ -157,10 +194,17 @@ class Grid:
     probe_families: tuple[str, ...] = PROBE_FAMILIES
     #: store the per-class mean spike probability (J values per class) with each evaluation
     class_profiles: bool = False
+    #: the authors' recipe (a name in ``recipes.RECIPES``) that the ``authors*`` families follow,
+    #: at ``width`` and ``length`` of its full size with ``blocks`` logged epochs
+    recipe: str | None = None
+    width: float = 1.0
+    length: float = 1.0
+    blocks: int = 100
 
     def __post_init__(self):
         for family in self.families:
-            parse_family(family)
+            if parse_family(family).recipe and self.recipe not in RECIPES:
+                raise ValueError(f"grid {self.name!r}: family {family!r} needs recipe= one of {', '.join(RECIPES)}.")
         if self.num_validation and self.num_train is None:
             raise ValueError(f"grid {self.name!r}: a validation split needs num_train (the held-out examples follow it).")
         if min(len(self.datasets), len(self.families), len(self.latent_dims), len(self.seeds)) == 0:
@@ -168,6 +212,11 @@ class Grid:
 
     def config(self, cell: Cell) -> RunConfig:
         dataset, family, latent_dim, seed = cell
+        f = parse_family(family)
+        if f.recipe:
+            return recipe_config(RECIPES[self.recipe], width=self.width, length=self.length, blocks=self.blocks,
+                                 latent_dim=latent_dim, seed=seed, num_train=self.num_train, num_test=self.num_test,
+                                 ingredients=f.ingredients, kind=f.kind, beta=f.beta)
         return RunConfig(
             DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
             family_model(family, latent_dim, self.num_epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),
@@ -225,8 +274,46 @@ HAR_GRIDS: dict[str, Grid] = {
     "book": Grid("har-book", latent_dims=(4, 8, 16, 32), seeds=(0, 1, 2), num_epochs=15, **_HAR),
     "paper": Grid("har-paper", latent_dims=(2, 4, 8, 16, 32, 64), seeds=(0, 1, 2, 3, 4), num_epochs=60, **_HAR),
 }
+# The authors' Smiley recipe (chapter 7): their VSC against beta-VAEs with the same body, likelihood, batches and
+# optimiser (beta chosen on the validation images), at reduced size in the default build: WIDTH of the 3,000 hidden
+# units and LENGTH of the 200,000 iterations (the schedule scales with it). 50,000 training images in file order,
+# the last 10,000 of the training file for validation, 5,000 test images.
+AUTHORS_WIDTH, AUTHORS_LENGTH = 400 / 3000, 0.05
+AUTHORS_BETAS = ("authors-beta1", "authors-beta4", "authors-beta16")
+_AUTHORS = {"datasets": ("smiley",), "num_train": 50_000, "num_validation": 10_000, "num_test": 5_000,
+            "probe_families": (), "num_epochs": 1, "recipe": "smiley"}
+_AUTHORS_QUICK = _AUTHORS | {"num_train": 1000, "num_validation": 500, "num_test": 500, "elbo_samples": 2,
+                             "width": 0.02, "length": 0.001, "blocks": 4}
+AUTHORS_GRIDS: dict[str, Grid] = {
+    "quick": Grid("authors-quick", families=("authors", "authors-beta1", "authors-beta16"), latent_dims=(18, 40),
+                  seeds=(0,), **_AUTHORS_QUICK),
+    "book": Grid("authors-book", families=("authors", *AUTHORS_BETAS), latent_dims=(18, 40, 60), seeds=(0, 1, 2),
+                 width=AUTHORS_WIDTH, length=AUTHORS_LENGTH, **_AUTHORS),
+    "paper": Grid("authors-paper", families=("authors", *AUTHORS_BETAS), latent_dims=(18, 40, 60), seeds=(0, 1, 2),
+                  **_AUTHORS),
+}
+#: the ablation at J = 40: the recipe with one ingredient at a time put back to the book's earlier choice
+ABLATION_FAMILIES = ("authors", *(f"authors~{name}" for name in EARLIER))
+ABLATION_GRIDS: dict[str, Grid] = {
+    "quick": Grid("ablation-quick", families=ABLATION_FAMILIES[:3], latent_dims=(40,), seeds=(0,), **_AUTHORS_QUICK),
+    "book": Grid("ablation-book", families=ABLATION_FAMILIES, latent_dims=(40,), seeds=(0, 1, 2),
+                 width=AUTHORS_WIDTH, length=AUTHORS_LENGTH, **_AUTHORS),
+    "paper": Grid("ablation-paper", families=ABLATION_FAMILIES, latent_dims=(40,), seeds=(0, 1, 2), **_AUTHORS),
+}
+# the fixed prior on MNIST and Fashion-MNIST at alpha = 0.01, J = 200: the authors' spike form and their long
+# spike-only phase against the book's sigmoid spike, with and without it
+FIXED_FAMILIES = ("vsc0.01", "vsc0.01+hold", "vsc0.01+min0", "vsc0.01+min0+hold")
+_FIXED = {"datasets": _BOTH, "families": FIXED_FAMILIES, "latent_dims": (200,), "class_profiles": True,
+          "probe_families": FIXED_FAMILIES}
+FIXED_GRIDS: dict[str, Grid] = {
+    "quick": Grid("fixed-quick", seeds=(0,), num_epochs=1, num_train=1000, num_test=500, iw_samples=10, iw_images=200,
+                  probe_labels=1000, elbo_samples=2, **_FIXED),
+    "book": Grid("fixed-book", seeds=(0, 1, 2), num_epochs=4, **_FIXED),
+    "paper": Grid("fixed-paper", seeds=(0, 1, 2), num_epochs=30, **_FIXED),
+}
 #: each chapter's grids by profile name
-STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS}
+STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS,
+                                       "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS}
 SWEEP_ENV = "VSC_SWEEP"
 
 
@@ -316,6 +403,12 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
             score = metrics.correlation_disentanglement(codes, test.factors)
             out.update(disentanglement=score.disentanglement, completeness=score.completeness, coverage=score.coverage,
                        abs_corr=metrics.abs_correlation(codes, test.factors).round(decimals=4).tolist())
+            # the authors' measure: |z| of one stochastic sample against |S * V|
+            sampled = metrics.sampled_codes(model, test.x, seed=0)
+            score = metrics.correlation_disentanglement(sampled, test.factors, magnitudes=True)
+            out.update(authors_disentanglement=score.disentanglement, authors_completeness=score.completeness,
+                       authors_coverage=score.coverage,
+                       authors_abs_corr=metrics.magnitude_correlation(sampled, test.factors).round(decimals=4).tolist())
             held_out = validation_split(grid, run.config.data.dataset)
             if held_out is not None:
                 score = metrics.correlation_disentanglement(metrics.latent_codes(model, held_out[0]), held_out[1])

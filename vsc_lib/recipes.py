@@ -161,3 +161,43 @@ def recipe_config(recipe: AuthorsRecipe, *, width: float = 1.0, length: float = 
             spike_form="sigmoid" if "spike" in ingredients else recipe.spike_form,
             warmup_iterations=hold, warmup_ramp_iterations=max(end - hold, 0), **common)
     return RunConfig(DataConfig(recipe.dataset, num_train=num_train, num_test=num_test), model, train)
+
+
+#: (ingredient, the authors' code, the UAI supplement, the book before it followed the authors)
+_TABLE = (
+    ("spike", "log π = min(v, 0): π starts near 1", "same", "π = sigmoid(v), starts at 0.5"),
+    ("pseudo-input spikes", "sharpened, ν = {nu:g}", "not mentioned", "not sharpened"),
+    ("α", "{alpha:g}", "several, incl. 0.01", "0.2 and 0.01"),
+    ("selector", "sigmoid, normalised", "softmax, then sigmoid(60 (w − 0.5))", "softmax"),
+    ("K pseudo-inputs", "{k}", "20", "20"),
+    ("relaxation c", "{c:g}, fixed", "50 → 200", "50 → 200"),
+    ("spike-only phase", "λ = 0 to {hold:,} it., 1 from {end:,}", "50k at λ = 0, ramp over 10k",
+     "20 % of training, ramp over 10 %"),
+    ("likelihood", "Gaussian on L2-normalised images, per-pixel variance", "Gaussian", "Bernoulli on 0/1 pixels"),
+    ("hidden units", "{hidden:,}", "3,000", "400"),
+    ("optimiser", "Adam {lr:g}, a fresh Adam at {lr2:g} from {drop:,} it.", "5e-4 then 5e-5", "Adam 1e-3"),
+    ("batches", "{batch}, sequential", "500", "128, shuffled"),
+    ("length", "{iterations:,} iterations", "200k", "2,500 iterations of 128"),
+    ("initialisation", "Xavier-uniform, zero biases", "–", "PyTorch defaults"),
+)
+
+
+def recipe_table(recipe: AuthorsRecipe, *, width: float, length: float):
+    """The recipe ingredient by ingredient (a pandas DataFrame): the authors' code, the UAI
+    supplement, the book's earlier runs, and the run of ``recipe_config(recipe, width=...,
+    length=...)`` as this build trains it (its numbers read from the configuration itself)."""
+    import pandas as pd
+
+    def numbers(config: RunConfig) -> dict:
+        m, t = config.model, config.train
+        total = t.num_epochs * t.epoch_iterations
+        return {"nu": m.pseudo_sharpness, "alpha": m.alpha, "k": m.num_pseudo_inputs, "c": m.c_start,
+                "hold": m.warmup_iterations, "end": m.warmup_iterations + m.warmup_ramp_iterations,
+                "hidden": m.hidden_dim, "lr": t.lr, "lr2": t.lr * t.lr_decay,
+                "drop": t.lr_decay_epoch * t.epoch_iterations, "batch": t.batch_size, "iterations": total}
+
+    full, built = numbers(recipe_config(recipe)), numbers(recipe_config(recipe, width=width, length=length))
+    rows = [{"ingredient": name, "authors' code": code.format(**full), "supplement": supplement,
+             "this build": code.format(**built), "the book before": before}
+            for name, code, supplement, before in _TABLE]
+    return pd.DataFrame(rows).set_index("ingredient")

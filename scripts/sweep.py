@@ -1,11 +1,13 @@
 """Train and evaluate a latent-dimension sweep into the run cache, ahead of a book build.
 
 Usage:
-  python scripts/sweep.py [--study latent|smiley|selectors|har] [--grid quick|book|paper] [--workers 2] [--threads 1] [--dry-run]
+  python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper] [--workers 2] [--threads 1] [--dry-run]
                           [--datasets ...] [--families ...] [--latent-dims ...] [--seeds ...] [--epochs N]
 
-``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``smiley`` and
-``selectors``: chapter 7; ``har``: chapter 8) and ``--grid`` one of its grids in
+``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``authors`` and
+``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
+spike form and spike-only phase; ``smiley`` and ``selectors``: the earlier edition of chapter 7;
+``har``: chapter 8) and ``--grid`` one of its grids in
 ``vsc_lib.experiments`` (default ``paper``: for ``latent`` the full 30-epoch grid of the paper,
 144 runs); the other options narrow or change it. Runs and
 evaluations already in the cache are reused, so an interrupted sweep continues where it stopped

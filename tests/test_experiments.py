@@ -12,6 +12,7 @@ import torch
 from vsc_lib import experiments
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
+from vsc_lib.readings import NBSP as NB
 from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
 
 
@@ -230,3 +231,25 @@ def test_fixed_prior_grid_compares_spike_forms_and_spike_only_phases():
     assert (hold.spike_form, hold.warmup_epochs, hold.warmup_ramp_epochs) == ("min0", pytest.approx(1.5), pytest.approx(0.1))
     plain = grid.config(("mnist", "vsc0.01", 200, 0))
     assert plain == experiments.GRIDS["book"].config(("mnist", "vsc0.01", 200, 0))  # shared with chapter 6
+
+
+def test_per_latent_choose_by_validation_and_cached_cells(tmp_path):
+    grid = Grid("t", ("smiley",), ("beta1", "beta4"), (18, 40), (0, 1), num_epochs=1)
+    result = SweepResult(grid)
+    for (_, family, J, seed) in grid.cells():
+        good = (family == "beta4") == (J == 40)
+        result.values[("smiley", family, J, seed)] = {"val_x": (0.6 if good else 0.2) + 0.1 * seed, "test_x": 0.0}
+    assert experiments.per_latent(result, "beta4", "val_x")[40] == (pytest.approx(0.65), pytest.approx(0.0707, abs=1e-4))
+    assert experiments.choose_by_validation(result, ("beta1", "beta4"), "val_x") == {18: "beta1", 40: "beta4"}
+    assert experiments.cached_cells(grid, tmp_path) == []
+    (tmp_path / experiments.run_name(grid.config(("smiley", "beta4", 40, 1)))).mkdir()
+    assert experiments.cached_cells(grid, tmp_path) == [("smiley", "beta4", 40, 1)]
+
+
+def test_mean_sd_frame_reads_mean_and_sample_sd_and_marks_missing_columns():
+    grid = Grid("t", ("smiley",), ("beta1", "authors-beta4"), (40,), (0, 1), num_epochs=1, recipe="smiley")
+    result = SweepResult(grid)
+    for (_, family, J, seed) in grid.cells():
+        result.values[("smiley", family, J, seed)] = {"x": 1.0 + seed} | ({"y": 2.0} if family == "beta1" else {})
+    table = experiments.mean_sd_frame(result, {"a": ("beta1", 40), "b": ("authors-beta4", 40)}, {"x": ("x", 2), "y": ("y", 1)})
+    assert table.loc["a", "x"] == f"1.50{NB}±{NB}0.71" and table.loc["b", "y"] == "–"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from vsc_lib import metrics
 from vsc_lib.config import ModelConfig
 from vsc_lib.metrics import encode_dataset, evaluate, latent_codes, linear_probe, reconstruction_error, spike_statistics
 from vsc_lib.models import build_model
@@ -125,3 +126,10 @@ def test_linear_probe_predict_reproduces_its_own_test_accuracy():
     result = linear_probe(codes[:400], labels[:400], codes[400:], labels[400:], num_labels=400)
     assert float((result.predict(codes[400:]) == labels[400:]).double().mean()) == pytest.approx(result.accuracy)
     assert result.accuracy > 0.9
+
+
+def test_display_order_puts_latents_under_the_source_they_follow():
+    corr = torch.tensor([[0.0, 0.9], [0.8, 0.0], [0.01, 0.02]])  # latent 0 -> source 1, latent 1 -> source 0
+    matrix, latents = metrics.display_order(corr)
+    assert latents.tolist() == [1, 0, 2]
+    assert matrix.shape == (2, 3) and matrix[0, 0] == pytest.approx(0.8) and matrix[1, 1] == pytest.approx(0.9)

@@ -50,7 +50,7 @@ SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 #: datasets with ground-truth sources, and the version of the scores computed from them (bump
 #: when they change: only these datasets' stored evaluations are then recomputed)
-FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 4
+FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 5
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -414,6 +414,9 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
                 score = metrics.correlation_disentanglement(metrics.latent_codes(model, held_out[0]), held_out[1])
                 out.update(val_disentanglement=score.disentanglement, val_completeness=score.completeness,
                            val_coverage=score.coverage)
+                score = metrics.correlation_disentanglement(metrics.sampled_codes(model, held_out[0], seed=0),
+                                                            held_out[1], magnitudes=True)
+                out["val_authors_disentanglement"] = score.disentanglement
         if probe:
             kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
             labels = min(grid.probe_labels, len(train))
@@ -486,8 +489,8 @@ class SweepResult:
 
 
 def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
-             progress: bool = True) -> SweepResult:
-    """Train (or load) and evaluate every cell of ``grid``, ``workers`` processes at a time.
+             progress: bool = True, cells: list[Cell] | None = None) -> SweepResult:
+    """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``), ``workers`` processes at a time.
 
     Finished runs and evaluations come from the cache, so an interrupted sweep resumes and a
     second call only reads. The tqdm bar counts cells.
@@ -495,7 +498,8 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     root = str(Path(cache) if cache is not None else cache_dir())
     result = SweepResult(grid)
     began = time.perf_counter()
-    items = [(grid, cell, root) for cell in grid.cells()]
+    chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
+    items = [(grid, cell, root) for cell in chosen]
     for cell, values, info in in_workers(_work, items, workers, threads, f"sweep '{grid.name}'", progress):
         result.values[cell] = values
         if not info["from_cache"]:
@@ -503,7 +507,7 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
             result.train_seconds += info["train_seconds"]
             if info["images_per_second"]:
                 result.images_per_second.append(info["images_per_second"])
-    result.values = {cell: result.values[cell] for cell in grid.cells()}  # grid order
+    result.values = {cell: result.values[cell] for cell in chosen}  # grid order
     result.wall_seconds = time.perf_counter() - began
     return result
 
@@ -516,6 +520,47 @@ def summarise(result: SweepResult, column: str):
         raise KeyError(f"no evaluated value {column!r}; available: {', '.join(sorted(frame.columns))}.")
     grouped = frame.dropna(subset=[column]).groupby(["dataset", "family", "latent_dim"])[column]
     return grouped.agg(mean="mean", sd="std", n="count")
+
+
+def per_latent(result: SweepResult, family: str, column: str, dataset: str | None = None) -> dict[int, tuple[float, float]]:
+    """``{J: (mean, sd)}`` over seeds of ``column`` for one family (sd 0 from a single seed)."""
+    table = summarise(result, column)
+    dataset = dataset or result.grid.datasets[0]
+    rows = table.loc[(dataset, family)]
+    return {int(J): (float(r["mean"]), 0.0 if r["sd"] != r["sd"] else float(r["sd"])) for J, r in rows.iterrows()}
+
+
+def mean_sd_frame(result: SweepResult, rows, columns, dataset: str | None = None):
+    """A table of "mean ± sd over seeds" strings: ``rows[label] = (family, J)``,
+    ``columns[name] = (evaluated column, digits)``; a column a family lacks (NaN) reads "–"."""
+    import pandas as pd
+
+    from .readings import mean_sd
+
+    frame, dataset = result.frame(), dataset or result.grid.datasets[0]
+    out = {}
+    for label, (family, J) in rows.items():
+        cell = frame[(frame.dataset == dataset) & (frame.family == family) & (frame.latent_dim == J)]
+        out[label] = {name: ("–" if column not in cell or cell[column].isna().all() else
+                             mean_sd(float(cell[column].mean()), float(cell[column].std()) if len(cell) > 1 else 0.0,
+                                     digits))
+                      for name, (column, digits) in columns.items()}
+    return pd.DataFrame(out).T
+
+
+def choose_by_validation(result: SweepResult, families, column: str, dataset: str | None = None) -> dict[int, str]:
+    """Per J, the family with the highest mean validation ``column`` (e.g. which β; the test
+    split is never looked at)."""
+    dataset = dataset or result.grid.datasets[0]
+    means = {f: per_latent(result, f, column, dataset) for f in families}
+    return {J: max(families, key=lambda f: means[f][J][0]) for J in result.grid.latent_dims}
+
+
+def cached_cells(grid: Grid, cache: Path | str | None = None) -> list[Cell]:
+    """The cells of ``grid`` whose trained runs are already in the cache (nothing is trained):
+    how a chapter shows the paper-size runs when someone has trained them."""
+    root = Path(cache) if cache is not None else cache_dir()
+    return [cell for cell in grid.cells() if (root / run_name(grid.config(cell))).is_dir()]
 
 
 def best_latent_dims(result: SweepResult) -> dict[tuple[str, str], int]:

@@ -446,3 +446,13 @@ def order_latents_by_source(importance: Tensor, threshold: float = 0.0) -> list[
     best, strength = importance.argmax(1), importance.max(1).values
     keys = [(int(strength[j] <= threshold), int(best[j]), -float(strength[j])) for j in range(importance.shape[0])]
     return sorted(range(importance.shape[0]), key=lambda j: keys[j])
+
+
+def display_order(importance, threshold: float = CORRELATION_THRESHOLD):
+    """A (J, K) |correlation| matrix ready to draw: ``(matrix (K, J) with the latents in the
+    order of :func:`order_latents_by_source`, their original indices)`` as numpy arrays."""
+    import numpy as np
+
+    corr = torch.as_tensor(np.asarray(importance), dtype=torch.float64)
+    order = order_latents_by_source(corr, threshold)
+    return corr[order].T.numpy(), np.asarray(order)

@@ -47,8 +47,7 @@ book: setup
 
 sweep: setup  ## train and evaluate the paper-size grids of chapters 6-8 into the run cache (hours; resumable)
 	$(PY) scripts/sweep.py --study latent --grid paper
-	$(PY) scripts/sweep.py --study smiley --grid paper
-	$(PY) scripts/sweep.py --study selectors --grid paper
+	$(PY) scripts/sweep.py --study fixed --grid paper
 	$(PY) scripts/sweep.py --study har --grid paper
 
 mathjax:

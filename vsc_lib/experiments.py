@@ -194,6 +194,8 @@ class Grid:
     probe_families: tuple[str, ...] = PROBE_FAMILIES
     #: store the per-class mean spike probability (J values per class) with each evaluation
     class_profiles: bool = False
+    #: evaluate the class kept by conditional samples (VSC: the input's active set kept, slabs redrawn)
+    conditional: bool = False
     #: the authors' recipe (a name in ``recipes.RECIPES``) that the ``authors*`` families follow,
     #: at ``width`` and ``length`` of its full size with ``blocks`` logged epochs
     recipe: str | None = None
@@ -309,7 +311,7 @@ ABLATION_GRIDS: dict[str, Grid] = {
 # spike-only phase against the book's sigmoid spike, with and without it
 FIXED_FAMILIES = ("vsc0.01", "vsc0.01+hold", "vsc0.01+min0", "vsc0.01+min0+hold")
 _FIXED = {"datasets": _BOTH, "families": FIXED_FAMILIES, "latent_dims": (200,), "class_profiles": True,
-          "probe_families": FIXED_FAMILIES}
+          "probe_families": FIXED_FAMILIES, "conditional": True}
 FIXED_GRIDS: dict[str, Grid] = {
     "quick": Grid("fixed-quick", seeds=(0,), num_epochs=1, num_train=1000, num_test=500, iw_samples=10, iw_images=200,
                   probe_labels=1000, elbo_samples=2, **_FIXED),
@@ -422,6 +424,8 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
                 score = metrics.correlation_disentanglement(metrics.sampled_codes(model, held_out[0], seed=0),
                                                             held_out[1], magnitudes=True)
                 out["val_authors_disentanglement"] = score.disentanglement
+        if grid.conditional and encoded.spike_prob is not None:
+            out.update(conditional_class_kept(model, train, test, grid.probe_labels))
         if probe:
             kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
             labels = min(grid.probe_labels, len(train))
@@ -434,6 +438,21 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
     return cached_evaluation(run, "basic", basic_settings(grid, family), compute)
 
 
+def conditional_class_kept(model, train, test, probe_labels: int, num_inputs: int = 500, draws: int = 4) -> dict:
+    """How often conditional samples keep the input's class: a linear probe fitted on the gated
+    codes of the training images classifies the gated codes of ``draws`` conditional samples of
+    each of the first ``num_inputs`` test images (``cond_kept``, %), beside the same probe's
+    accuracy on the real test images (``cond_real``, %)."""
+    generator = torch.Generator().manual_seed(0)
+    inputs, labels = test.x[:num_inputs], test.y[:num_inputs]
+    _, samples = analysis.conditional_samples(model, inputs, draws, generator)
+    probe = metrics.linear_probe(metrics.latent_codes(model, train.x, "gated"), train.y, metrics.latent_codes(model, inputs),
+                                 labels, num_labels=min(probe_labels, len(train)), seed=0)
+    predicted = probe.predict(metrics.latent_codes(model, samples.flatten(0, 1)))
+    kept = 100 * float((predicted == labels.repeat_interleave(draws)).double().mean())
+    return {"cond_kept": kept, "cond_real": 100 * probe.accuracy}
+
+
 def basic_settings(grid: Grid, family: str) -> dict:
     """What a stored basic evaluation must have been computed with to be reused."""
     settings = {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in grid.probe_families}
@@ -444,6 +463,8 @@ def basic_settings(grid: Grid, family: str) -> dict:
         settings["class_profiles"] = 2
     if any(d in FACTOR_DATASETS for d in grid.datasets):
         settings["factor_scores"] = FACTOR_SCORES_VERSION
+    if grid.conditional:
+        settings["conditional"] = 1
     return settings
 
 

@@ -170,6 +170,7 @@ def test_structure_needs_most_used_dimensions_switched_by_the_input():
     assert not readings.has_structure(used=10, switched=4)  # most on for every face
     assert not readings.has_structure(used=1, switched=1)  # too few to call a structure
     assert readings.clearly_above((0.5, 0.05), (0.3, 0.1)) and not readings.clearly_above((0.5, 0.15), (0.4, 0.1))
+    assert not readings.clearly_above((14.6, 0.0), (14.56, 0.0), tolerance=0.5)  # one seed, a trifle
 
 
 def test_authors_claim_holds_and_fails_for_each_reason():
@@ -199,3 +200,19 @@ def test_ablation_names_the_ingredients_the_structure_depends_on():
     assert readings.ablation_effects({"used": 40, "switched": 0}, rows)["width"] == "creates it"
     assert "cannot say which ingredient" in readings.ablation_reading({"used": 40, "switched": 0}, rows, labels)
     assert "No single earlier choice" in readings.ablation_reading(base, {"width": rows["width"]}, labels)
+
+
+def _fixed(active, kept, sd=0.2):
+    families = ("vsc0.01", "vsc0.01+hold", "vsc0.01+min0", "vsc0.01+min0+hold")
+    return {f: {"active": (a, sd), "kept": (k, 1.0)} for f, a, k in zip(families, active, kept, strict=True)}
+
+
+def test_fixed_spike_effects_for_both_outcomes():
+    changed = readings.fixed_spike_effects(_fixed([2.0, 2.1, 9.0, 12.0], [17, 18, 60, 61]))
+    assert changed == {"spike form, active": "more", "spike form, kept": "more", "phase, active": "no clear change",
+                       "phase with min0, active": "more"}
+    same = readings.fixed_spike_effects(_fixed([2.0, 0.5, 2.1, 2.0], [17, 17, 17.5, 17]))
+    assert same == {"spike form, active": "no clear change", "spike form, kept": "no clear change",
+                    "phase, active": "fewer", "phase with min0, active": "no clear change"}
+    text = readings.fixed_spike_reading({"MNIST": _fixed([2.0, 2.1, 9.0, 12.0], [17, 18, 60, 61])})
+    assert "(clearly more)" in text and "(clearly more often)" in text and "no clear change in the number of" in text

@@ -164,6 +164,33 @@ def plot_class_heatmap(values: np.ndarray, class_names, title: str, diverging: b
     return fig
 
 
+def plot_class_patterns(panels: dict[str, np.ndarray], class_names, min_pi: float = 0.05,
+                        width: float = 7.2) -> Figure:
+    """Per-class mean spike probabilities of several models, one row of the figure per model:
+    ``panels[title]`` is (C classes, J); only the dimensions whose mean exceeds ``min_pi`` for
+    some class are drawn (in index order, labelled by index), so a model that switches on a
+    handful of J = 200 dimensions shows them at a readable size. One shared 0-1 colour scale."""
+    titles = list(panels)
+    fig, axes = new_figure(len(titles), 1, figsize=(width, 1.1 + 1.5 * len(titles)), squeeze=False)
+    image = None
+    for ax, title in zip(axes[:, 0], titles, strict=True):
+        values = np.asarray(panels[title])
+        used = np.flatnonzero(values.max(0) > min_pi)
+        if used.size:
+            image = ax.imshow(values[:, used], cmap="magma_r", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+            step = max(1, int(np.ceil(used.size / 30)))
+            ax.set_xticks(range(0, used.size, step), [str(j) for j in used[::step]], rotation=90)
+        else:
+            ax.set_xticks([])
+            ax.text(0.5, 0.5, "no dimension on", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks(range(len(class_names)), class_names)
+        ax.set_title(f"{title}: {used.size} of {values.shape[1]} dimensions with mean π > {min_pi:g}")
+    axes[-1, 0].set_xlabel("latent dimension")
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[:, 0]), label="mean π", shrink=0.8)
+    return fig
+
+
 def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = False,
                 errors: dict[str, np.ndarray] | None = None, title: str | None = None) -> Figure:
     """Line plot of several named series over a common x, with optional error bars."""

@@ -379,6 +379,51 @@ def smiley_summary(Js: Sequence[int], vsc: Mapping[str, Mapping[str, Mapping[int
     return summary
 
 
+def fixed_spike_effects(rows: Mapping[str, Mapping[str, tuple[float, float]]]) -> dict[str, str]:
+    """What the authors' spike form and their long spike-only phase did to a fixed-prior VSC on
+    one dataset. ``rows[family]`` holds (mean, sd) over seeds of ``active`` (dimensions on per
+    image) and ``kept`` (% of conditional samples classified as the input's class) for the four
+    families ``vsc0.01``, ``vsc0.01+hold``, ``vsc0.01+min0``, ``vsc0.01+min0+hold``. Each effect
+    is ``"more"``, ``"fewer"`` or ``"no clear change"`` (:func:`clearly_above`; differences below
+    half a dimension per image or two percentage points never count)."""
+    tolerance = {"active": 0.5, "kept": 2.0}  # half a dimension per image; two points of percentage
+
+    def compare(a, b, key):
+        if clearly_above(rows[a][key], rows[b][key], tolerance[key]):
+            return "more"
+        if clearly_above(rows[b][key], rows[a][key], tolerance[key]):
+            return "fewer"
+        return "no clear change"
+
+    return {"spike form, active": compare("vsc0.01+min0", "vsc0.01", "active"),
+            "spike form, kept": compare("vsc0.01+min0", "vsc0.01", "kept"),
+            "phase, active": compare("vsc0.01+hold", "vsc0.01", "active"),
+            "phase with min0, active": compare("vsc0.01+min0+hold", "vsc0.01+min0", "active")}
+
+
+def fixed_spike_reading(per_dataset: Mapping[str, Mapping[str, Mapping[str, tuple[float, float]]]]) -> str:
+    """The reading of the fixed-prior comparison, per dataset (see :func:`fixed_spike_effects`)."""
+    sentences = []
+    for name, rows in per_dataset.items():
+        effects = fixed_spike_effects(rows)
+        sig, mino = rows["vsc0.01"], rows["vsc0.01+min0"]
+        text = (f"On {name} the authors' min(v, 0) spike switches on {mean_sd(*mino['active'])} dimensions per image "
+                f"against {mean_sd(*sig['active'])} with the sigmoid spike (")
+        text += {"more": "clearly more", "fewer": "clearly fewer", "no clear change": "no clear difference"}[
+            effects["spike form, active"]]
+        text += (f"), and its conditional samples keep the input's class in {mean_sd(*mino['kept'], 0)} % of draws "
+                 f"against {mean_sd(*sig['kept'], 0)} % (")
+        text += {"more": "clearly more often", "fewer": "clearly less often", "no clear change": "no clear difference"}[
+            effects["spike form, kept"]]
+        text += "). The long spike-only phase gives " + {
+            "more": "clearly more", "fewer": "clearly fewer", "no clear change": "no clear change in the number of"}[
+            effects["phase, active"]] + " active dimensions with the sigmoid spike and " + {
+            "more": "clearly more", "fewer": "clearly fewer", "no clear change": "no clear change"}[
+            effects["phase with min0, active"]] + " with the min(v, 0) spike."
+        sentences.append(text)
+    return " ".join(sentences)
+
+
 # --- chapter 7: the authors' recipe -----------------------------------------------------------------
 
 #: a code has the paper's structure when at least this share of the dimensions it uses (and at
@@ -394,9 +439,10 @@ def has_structure(used: float, switched: float) -> bool:
     return switched >= SWITCHED_MIN and switched >= SWITCHED_SHARE * used
 
 
-def clearly_above(a: tuple[float, float], b: tuple[float, float]) -> bool:
-    """Mean ``a[0]`` exceeds mean ``b[0]`` by more than the larger of the two seeds' sds."""
-    return a[0] - b[0] > max(a[1], b[1], 0.0)
+def clearly_above(a: tuple[float, float], b: tuple[float, float], tolerance: float = 0.0) -> bool:
+    """Mean ``a[0]`` exceeds mean ``b[0]`` by more than the larger of the two seeds' sds and
+    than ``tolerance`` (a difference too small to matter, whatever the spread)."""
+    return a[0] - b[0] > max(a[1], b[1], tolerance)
 
 
 def authors_claim(Js: Sequence[int], vsc: Mapping[str, Mapping[int, tuple[float, float]]],

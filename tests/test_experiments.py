@@ -255,3 +255,10 @@ def test_mean_sd_frame_reads_mean_and_sample_sd_and_marks_missing_columns():
         result.values[("smiley", family, J, seed)] = {"x": 1.0 + seed} | ({"y": 2.0} if family == "beta1" else {})
     table = experiments.mean_sd_frame(result, {"a": ("beta1", 40), "b": ("authors-beta4", 40)}, {"x": ("x", 2), "y": ("y", 1)})
     assert table.loc["a", "x"] == f"1.50{NB}±{NB}0.71" and table.loc["b", "y"] == "–"
+
+
+def test_chapter_7_never_trains_its_full_size_grid_in_a_build(monkeypatch):
+    monkeypatch.setenv("VSC_SWEEP", "paper")
+    assert get_grid(study="authors", largest="book").name == "authors-book"
+    assert get_grid(study="authors").name == "authors-paper"
+    assert get_grid("quick", study="authors", largest="book").name == "authors-quick"

@@ -324,10 +324,12 @@ STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, 
 SWEEP_ENV = "VSC_SWEEP"
 
 
-def get_grid(name: str | None = None, profile: str = "full", study: str = "latent") -> Grid:
-    """The named grid of a study (``latent``: chapter 6, ``smiley``/``selectors``: chapter 7,
-    ``har``: chapter 8). ``name=None``: ``quick`` for the quick profile (whatever ``$VSC_SWEEP``
-    says, so that tests never start a long sweep), otherwise ``$VSC_SWEEP`` or ``book``."""
+def get_grid(name: str | None = None, profile: str = "full", study: str = "latent", largest: str = "paper") -> Grid:
+    """The named grid of a study (``latent``: chapter 6, ``authors``/``ablation``: chapter 7,
+    ``fixed``: chapter 6's last section, ``har``: chapter 8). ``name=None``: ``quick`` for the
+    quick profile (whatever ``$VSC_SWEEP`` says, so that tests never start a long sweep),
+    otherwise ``$VSC_SWEEP`` or ``book``. ``largest`` caps the choice (chapter 7 never trains
+    its full-size grid inside a build: ``largest="book"``)."""
     if study not in STUDIES:
         raise ValueError(f"unknown study {study!r}; use one of {', '.join(STUDIES)}.")
     if not name:
@@ -335,6 +337,9 @@ def get_grid(name: str | None = None, profile: str = "full", study: str = "laten
     grids = STUDIES[study]
     if name not in grids:
         raise ValueError(f"unknown sweep grid {name!r}; use one of {', '.join(grids)} (set ${SWEEP_ENV} or the 'sweep' parameter).")
+    order = list(grids)
+    if largest in order and order.index(name) > order.index(largest):
+        name = largest
     return grids[name]
 
 

@@ -281,3 +281,14 @@ def test_sampled_codes_are_reproducible_and_leave_the_global_generator_alone():
     torch.manual_seed(5)
     a, b = metrics.sampled_codes(model, x, seed=3), metrics.sampled_codes(model, x, seed=3)
     assert torch.equal(a, b) and torch.equal(torch.rand(1), before)
+
+
+def test_bf16_training_stays_close_to_fp32_and_evaluates_in_fp32():
+    base = _block_config()
+    fp32 = train(base, data=_data(), progress=False)
+    bf16 = train(RunConfig(base.data, base.model, dataclasses.replace(base.train, precision="bf16")), data=_data(),
+                 progress=False)
+    assert all(p.dtype == torch.float32 for p in bf16.model.parameters())
+    for a, b in zip(fp32.history, bf16.history, strict=True):
+        assert math.isfinite(b["test_neg_elbo"])
+        assert abs(a["test_neg_elbo"] - b["test_neg_elbo"]) < 0.02 * abs(a["test_neg_elbo"]) + 5

@@ -21,7 +21,8 @@ CHANGES = {
               "variance_floor": 0.01, "spike_form": "min0", "spike_floor": 1e-3, "pseudo_sharpness": 10.0,
               "init": "xavier", "warmup_iterations": 100, "warmup_ramp_iterations": 20},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
-              "lr_decay_epoch": 1, "seed": 9, "epoch_iterations": 50, "batch_order": "sequential"},
+              "lr_decay_epoch": 1, "seed": 9, "epoch_iterations": 50, "batch_order": "sequential",
+              "precision": "bf16"},
 }
 
 
@@ -122,7 +123,7 @@ def test_fields_added_later_leave_earlier_run_names_unchanged():
     for name in ("prior", "num_pseudo_inputs", "selector", "likelihood", "variance_floor", "spike_form",
                  "spike_floor", "pseudo_sharpness", "init", "warmup_iterations", "warmup_ramp_iterations"):
         del stored["model"][name]  # a config.json written before the fields existed
-    for name in ("epoch_iterations", "batch_order"):
+    for name in ("epoch_iterations", "batch_order", "precision"):
         del stored["train"][name]
     assert RunConfig.from_dict(stored) == config
     assert run_name(config.replace(model={"kind": "vsc", "prior": "learned"})) != run_name(config.replace(model={"kind": "vsc"}))

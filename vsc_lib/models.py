@@ -186,7 +186,9 @@ class LatentModel(nn.Module):
 
     def encode_prepared(self, x: Tensor) -> Posterior:
         """:meth:`encode` for inputs already prepared by the likelihood (pseudo-inputs)."""
-        return self.posterior_from_heads(self.heads(self.encoder(x)).chunk(self.num_heads, dim=1))
+        # .float(): under bf16 autocast the matmuls run in bf16, the heads' transforms and the
+        # KL in float32 (a no-op without autocast)
+        return self.posterior_from_heads(self.heads(self.encoder(x)).float().chunk(self.num_heads, dim=1))
 
     def posterior_from_heads(self, heads: tuple[Tensor, ...]) -> Posterior:
         return Posterior(mu=heads[0])
@@ -227,7 +229,7 @@ class LatentModel(nn.Module):
     def forward(self, x: Tensor) -> ModelOutput:
         posterior = self.encode(x)
         z = self.sample(posterior)
-        x_logits = self.decode(z)
+        x_logits = self.decode(z).float()  # the likelihood in float32 (a no-op without autocast)
         recon = self.nll(x_logits, x)
         parts, penalties = self.objective_terms(posterior, x)
         kl = sum(parts.values()) if parts else torch.zeros_like(recon)

@@ -385,7 +385,8 @@ def train(
                     batch = x_train[stream.next().to(device)]
                 else:
                     batch = x_train[order[step * t.batch_size:(step + 1) * t.batch_size]]
-                output = model(batch)
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16"):
+                    output = model(batch)
                 optimiser.zero_grad(set_to_none=True)
                 output.loss.total.backward()
                 optimiser.step()

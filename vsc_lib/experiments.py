@@ -281,8 +281,8 @@ HAR_GRIDS: dict[str, Grid] = {
 # units and LENGTH of the 200,000 iterations (the schedule scales with it). 50,000 training images in file order,
 # the last 10,000 of the training file for validation, 5,000 test images.
 # The sizes were measured (results/pilot-authors-smiley-*.json, J = 40, seed 0): 400 units x 10,000 iterations is the
-# smallest tried at which most used dimensions are switched by the input (8 of 11); 300 x 5,000 and 100 x 10,000 prune
-# to 6-8 dimensions that are on for every face, 300 x 2,000 keeps all 40 on.
+# smallest tried at which most used dimensions are switched by the input (8 of 11; 1,000 x 10,000: 4 of 7); 300 x 5,000
+# and 100 x 10,000 prune to 6-8 dimensions that are on for every face, 300 x 2,000 keeps all 40 on.
 AUTHORS_WIDTH, AUTHORS_LENGTH = 400 / 3000, 0.05
 AUTHORS_BETAS = ("authors-beta1", "authors-beta4", "authors-beta16")
 _AUTHORS = {"datasets": ("smiley",), "num_train": 50_000, "num_validation": 10_000, "num_test": 5_000,

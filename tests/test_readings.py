@@ -216,3 +216,12 @@ def test_fixed_spike_effects_for_both_outcomes():
                     "phase, active": "fewer", "phase with min0, active": "no clear change"}
     text = readings.fixed_spike_reading({"MNIST": _fixed([2.0, 2.1, 9.0, 12.0], [17, 18, 60, 61])})
     assert "(clearly more)" in text and "(clearly more often)" in text and "no clear change in the number of" in text
+
+
+def test_authors_size_note_states_the_sizes_and_the_width_exception():
+    grid = get_grid("book", "full", "authors")
+    note = readings.authors_size_note(grid, 400, 10_000, 6)
+    assert f"**400 hidden units** (13{NB}%" in note and f"(5.0{NB}% of their 200,000)" in note
+    assert "width ingredient only at full size" in note and "one of 6 ingredients" in note
+    assert "width ingredient" not in readings.authors_size_note(grid, 600, 10_000, 7)
+    assert "far too short" in readings.authors_size_note(get_grid("quick", "quick", "authors"), 60, 200, 2)

@@ -532,8 +532,11 @@ def authors_size_note(grid, hidden: int, iterations: int, num_ablation: int) -> 
     if kind == "quick":
         return note + ("The quick profile's runs are far too short to show anything: they only check that the chapter "
                        "runs.")
-    return note + (f"The ablation trains {num_ablation} variants at $J = 40$ of the same size. `make book SWEEP=paper` "
-                   "shows the full-size runs instead, once they are in the run cache (see the last section).")
+    note += (f"The ablation trains the recipe at $J = 40$ with one of {num_ablation} ingredients put back at a time, at "
+             "the same size")
+    if hidden == 400:
+        note += " (the width ingredient only at full size: this size already has the earlier 400 units)"
+    return note + ". The full-size runs are shown in the last section once they are in the run cache."
 
 
 def authors_grid_note(grid, betas: Sequence[str], trained: int, wall_seconds: float) -> str:

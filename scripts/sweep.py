@@ -1,8 +1,9 @@
 """Train and evaluate a latent-dimension sweep into the run cache, ahead of a book build.
 
 Usage:
-  python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper] [--workers 2] [--threads 1] [--dry-run]
-                          [--datasets ...] [--families ...] [--latent-dims ...] [--seeds ...] [--epochs N]
+  python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper]
+                          [--workers 2] [--threads 1] [--dry-run] [--datasets ...] [--families ...]
+                          [--latent-dims ...] [--seeds ...] [--epochs N] [--precision fp32|bf16]
 
 ``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``authors`` and
 ``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
@@ -37,6 +38,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--precision", choices=("fp32", "bf16"),
+                        help="training precision of an authors' recipe grid (bf16: autocast; separate cached runs)")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--csv", help="also write every cell's evaluation to this CSV file")
     args = parser.parse_args()
@@ -44,6 +47,8 @@ def main() -> None:
                                         ("latent_dims", args.latent_dims), ("seeds", args.seeds)) if v}
     if args.epochs:
         changes["num_epochs"] = args.epochs
+    if args.precision:
+        changes["precision"] = args.precision
     grid = dataclasses.replace(STUDIES[args.study][args.grid], **changes)
     print(f"grid {grid.name!r}{' (changed)' if changes else ''}: {grid.size} runs of {grid.num_epochs} epochs")
     if args.dry_run:

@@ -292,3 +292,11 @@ def test_bf16_training_stays_close_to_fp32_and_evaluates_in_fp32():
     for a, b in zip(fp32.history, bf16.history, strict=True):
         assert math.isfinite(b["test_neg_elbo"])
         assert abs(a["test_neg_elbo"] - b["test_neg_elbo"]) < 0.02 * abs(a["test_neg_elbo"]) + 5
+
+
+def test_recipe_grids_can_train_in_bf16():
+    from vsc_lib.experiments import AUTHORS_GRIDS
+
+    grid = dataclasses.replace(AUTHORS_GRIDS["paper"], precision="bf16")
+    config = grid.config(("smiley", "authors", 60, 0))
+    assert config.train.precision == "bf16" and config.model == AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0)).model

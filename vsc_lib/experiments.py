@@ -202,6 +202,8 @@ class Grid:
     width: float = 1.0
     length: float = 1.0
     blocks: int = 100
+    #: training precision of the recipe's runs (``"fp32"`` or ``"bf16"``)
+    precision: str = "fp32"
 
     def __post_init__(self):
         for family in self.families:
@@ -218,7 +220,7 @@ class Grid:
         if f.recipe:
             return recipe_config(RECIPES[self.recipe], width=self.width, length=self.length, blocks=self.blocks,
                                  latent_dim=latent_dim, seed=seed, num_train=self.num_train, num_test=self.num_test,
-                                 ingredients=f.ingredients, kind=f.kind, beta=f.beta)
+                                 ingredients=f.ingredients, kind=f.kind, beta=f.beta, precision=self.precision)
         return RunConfig(
             DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
             family_model(family, latent_dim, self.num_epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),

@@ -99,7 +99,7 @@ def _scaled(iterations: int, length: float) -> int:
 def recipe_config(recipe: AuthorsRecipe, *, width: float = 1.0, length: float = 1.0, blocks: int = 100,
                   latent_dim: int | None = None, seed: int = 0, num_train: int | None = None,
                   num_test: int | None = None, ingredients: tuple[str, ...] = (), kind: str = "vsc",
-                  beta: float = 1.0) -> RunConfig:
+                  beta: float = 1.0, precision: str = "fp32") -> RunConfig:
     """The run configuration of ``recipe`` at a given size.
 
     Args:
@@ -114,6 +114,8 @@ def recipe_config(recipe: AuthorsRecipe, *, width: float = 1.0, length: float = 
         kind: ``"vsc"`` (the recipe) or ``"vae"``: a beta-VAE with the same body, likelihood,
             initialisation, batches and optimiser (no warm-up, no spikes), for comparisons.
         beta: the beta-VAE's KL weight.
+        precision: ``"fp32"`` (the authors') or ``"bf16"`` (autocast of the training steps; a
+            separate run in the cache; see ``research/bf16_full_size_check.py``).
 
     Raises:
         ValueError: for sizes outside (0, 1], an unknown ingredient, or ingredients with a VAE.
@@ -147,7 +149,7 @@ def recipe_config(recipe: AuthorsRecipe, *, width: float = 1.0, length: float = 
     drop_epoch = max(1, min(blocks - 1, round(recipe.lr_drop_iteration / recipe.iterations * blocks)))
     train = TrainConfig(num_epochs=blocks, batch_size=recipe.batch_size, lr=recipe.lr, lr_schedule="restart",
                         lr_decay=recipe.lr_drop, lr_decay_epoch=drop_epoch, seed=seed, epoch_iterations=per_block,
-                        batch_order=recipe.batch_order)
+                        batch_order=recipe.batch_order, precision=precision)
     likelihood = "bernoulli" if "likelihood" in ingredients else recipe.likelihood
     common = {"latent_dim": latent_dim or recipe.latent_dim, "hidden_dim": hidden, "likelihood": likelihood,
               "variance_floor": recipe.variance_floor if likelihood != "bernoulli" else 1e-3, "init": recipe.init}

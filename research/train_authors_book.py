@@ -1,10 +1,11 @@
 """Train chapter 7's book grids (the authors' recipe, its beta-VAEs and the ablation) in an order
-that gives the most evidence first (J = 40: the recipe on three seeds, the ablation and the
-beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the other latent sizes), writing every finished evaluation to results/ as it goes.
+that gives the most evidence first: J = 40 with the recipe on three seeds, the ablation and the
+beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the other latent sizes.
+Every finished evaluation is written to results/ as it goes.
 
 The book build trains the same cells in grid order; this script exists so that a session with
-little time left gets J = 40 on three seeds and the ablation before the other latent sizes.
-Resumable: finished runs and evaluations come from the run cache.
+little time left gets the most telling cells first. Resumable: finished runs and evaluations
+come from the run cache.
 
     python research/train_authors_book.py  # logs to stdout; CSVs in results/
 """

@@ -39,7 +39,7 @@ bench: setup
 	$(PY) benchmarks/benchmark.py
 
 lint: setup
-	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts
+	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research
 
 book: setup
 	VSC_SWEEP=$(SWEEP) $(PY) scripts/build_book.py --profile $(PROFILE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import pytest
 import torch
@@ -300,3 +301,14 @@ def test_recipe_grids_can_train_in_bf16():
     grid = dataclasses.replace(AUTHORS_GRIDS["paper"], precision="bf16")
     config = grid.config(("smiley", "authors", 60, 0))
     assert config.train.precision == "bf16" and config.model == AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0)).model
+
+
+def test_recipe_table_reads_its_numbers_from_the_configs():
+    table = recipes.recipe_table(recipes.SMILEY, width=0.2, length=0.1)
+    assert recipes.scientific(5e-4) == "5·10⁻⁴" and recipes.scientific(1e-3) == "10⁻³"
+    assert table.loc["optimiser", "authors' code"] == "Adam 5·10⁻⁴, a fresh Adam at 5·10⁻⁵ from 60,000 it."
+    assert table.loc["optimiser", "this build"] == "Adam 5·10⁻⁴, a fresh Adam at 5·10⁻⁵ from 6,000 it."
+    assert table.loc["hidden units", "this build"] == "600" and table.loc["length", "this build"] == "20,000 iterations"
+    assert table.loc["spike-only phase", "this build"] == "λ = 0 to 7,500 it., 1 from 8,000"
+    # no number a table could break at a hyphen (the HTML check caught "5e-4")
+    assert not any(re.search(r"\d-|-\d", cell) for cell in table.to_numpy().ravel())

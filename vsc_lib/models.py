@@ -91,6 +91,7 @@ def _output_shape(input_shape, outputs: int) -> tuple[int, ...]:
 
 
 def _mlp_body(input_shape, config: ModelConfig, outputs: int = 1):
+    # outputs: decoder outputs per input feature (2 for a mean and a variance)
     dim = math.prod(input_shape)
     hidden = config.hidden_dim
     encoder = nn.Sequential(
@@ -98,7 +99,8 @@ def _mlp_body(input_shape, config: ModelConfig, outputs: int = 1):
     )
     decoder = nn.Sequential(
         nn.Linear(config.latent_dim, hidden), nn.ReLU(),
-        nn.Linear(hidden, outputs * dim), nn.Unflatten(1, _output_shape(input_shape, outputs)),
+        nn.Linear(hidden, outputs * dim),
+        nn.Unflatten(1, _output_shape(input_shape, outputs)),
     )
     return encoder, hidden, decoder
 

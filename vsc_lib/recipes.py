@@ -175,13 +175,24 @@ _TABLE = (
     ("relaxation c", "{c:g}, fixed", "50 → 200", "50 → 200"),
     ("spike-only phase", "λ = 0 to {hold:,} it., 1 from {end:,}", "50k at λ = 0, ramp over 10k",
      "20 % of training, ramp over 10 %"),
-    ("likelihood", "Gaussian on L2-normalised images, per-pixel variance", "Gaussian", "Bernoulli on 0/1 pixels"),
+    ("likelihood", "Gaussian on images divided by their L2 norm, per-pixel variance", "Gaussian",
+     "Bernoulli on 0/1 pixels"),
     ("hidden units", "{hidden:,}", "3,000", "400"),
-    ("optimiser", "Adam {lr:g}, a fresh Adam at {lr2:g} from {drop:,} it.", "5e-4 then 5e-5", "Adam 1e-3"),
+    ("optimiser", "Adam {lr}, a fresh Adam at {lr2} from {drop:,} it.", "5·10⁻⁴ then 5·10⁻⁵", "Adam 10⁻³"),
     ("batches", "{batch}, sequential", "500", "128, shuffled"),
     ("length", "{iterations:,} iterations", "200k", "2,500 iterations of 128"),
     ("initialisation", "Xavier-uniform, zero biases", "–", "PyTorch defaults"),
 )
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(x: float) -> str:
+    """``5·10⁻⁴`` for 0.0005: a rate written so that a table never breaks it at a hyphen."""
+    mantissa, exponent = f"{x:.0e}".split("e")
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return power if mantissa == "1" else f"{mantissa}·{power}"
 
 
 def recipe_table(recipe: AuthorsRecipe, *, width: float, length: float):
@@ -195,7 +206,7 @@ def recipe_table(recipe: AuthorsRecipe, *, width: float, length: float):
         total = t.num_epochs * t.epoch_iterations
         return {"nu": m.pseudo_sharpness, "alpha": m.alpha, "k": m.num_pseudo_inputs, "c": m.c_start,
                 "hold": m.warmup_iterations, "end": m.warmup_iterations + m.warmup_ramp_iterations,
-                "hidden": m.hidden_dim, "lr": t.lr, "lr2": t.lr * t.lr_decay,
+                "hidden": m.hidden_dim, "lr": scientific(t.lr), "lr2": scientific(t.lr * t.lr_decay),
                 "drop": t.lr_decay_epoch * t.epoch_iterations, "batch": t.batch_size, "iterations": total}
 
     full, built = numbers(recipe_config(recipe)), numbers(recipe_config(recipe, width=width, length=length))

@@ -13,7 +13,8 @@ from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, conf
 
 # a different valid value for every field of every part
 CHANGES = {
-    "data": {"dataset": "fashion_mnist", "num_train": 100, "num_test": 50, "subset_mode": "random", "subset_seed": 1},
+    "data": {"dataset": "fashion_mnist", "num_train": 100, "num_test": 50, "subset_mode": "random", "subset_seed": 1,
+             "data_hash": "b" * 64, "input_shape": (5,)},
     "model": {"kind": "vae", "body": "conv", "latent_dim": 7, "hidden_dim": 99, "beta": 2.0, "alpha": 0.5,
               "c_start": 10.0, "c_end": 300.0, "warmup_epochs": 1.0, "warmup_ramp_epochs": 2.0,
               "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0,
@@ -36,6 +37,8 @@ def test_hash_changes_with_every_field(part, field):
     base = RunConfig(train=TrainConfig(num_epochs=5))
     if field == "pseudo_sharpness":  # an option of the learned prior
         base = base.replace(model={"prior": "learned"})
+    if field in ("data_hash", "input_shape"):  # these name a user's array
+        base = base.replace(data=DataConfig("array", data_hash="a" * 64, input_shape=(4,)))
     update = {field: CHANGES[part][field]}
     if part == "model" and field.startswith("warmup"):
         update["kind"] = "vsc"
@@ -125,6 +128,8 @@ def test_fields_added_later_leave_earlier_run_names_unchanged():
         del stored["model"][name]  # a config.json written before the fields existed
     for name in ("epoch_iterations", "batch_order", "precision"):
         del stored["train"][name]
+    for name in ("data_hash", "input_shape"):
+        del stored["data"][name]
     assert RunConfig.from_dict(stored) == config
     assert run_name(config.replace(model={"kind": "vsc", "prior": "learned"})) != run_name(config.replace(model={"kind": "vsc"}))
 

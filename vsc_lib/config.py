@@ -18,8 +18,9 @@ from typing import Any
 #: Bumped whenever a change to the library would make old cached runs wrong to reuse.
 CACHE_VERSION = 1
 
-#: MNIST and Fashion-MNIST (IDX files), the generated Smiley images and the UCI HAR signal windows
-DATASETS = ("mnist", "fashion_mnist", "smiley", "har")
+#: MNIST and Fashion-MNIST (IDX files), the generated Smiley images, the UCI HAR signal windows, and
+#: ``"array"``: a user's own array, named by the hash of its content (see :mod:`vsc_lib.fit`)
+DATASETS = ("mnist", "fashion_mnist", "smiley", "har", "array")
 #: datasets of real-valued (standardised) inputs, which need the Gaussian likelihood
 REAL_VALUED_DATASETS = ("har",)
 MODEL_KINDS = ("ae", "vae", "vsc")
@@ -44,6 +45,7 @@ _LATER_FIELDS = {
               "variance_floor": 1e-3, "spike_form": "sigmoid", "spike_floor": 1e-6, "pseudo_sharpness": 0.0,
               "init": "torch", "warmup_iterations": 0, "warmup_ramp_iterations": 0},
     "train": {"epoch_iterations": None, "batch_order": "shuffled", "precision": "fp32"},
+    "data": {"data_hash": None, "input_shape": None},
 }
 
 
@@ -101,6 +103,9 @@ class DataConfig:
         num_test: use only this many test images for the per-epoch test curve (``None``: all).
         subset_mode: ``"first"`` takes the first N images, ``"random"`` a seeded random N.
         subset_seed: seed of the random subset.
+        data_hash: for ``dataset="array"``, the SHA-256 of the array's shape and float32 values
+            (:func:`vsc_lib.fit.data_hash`): two different arrays never share a cached run.
+        input_shape: for ``dataset="array"``, the shape of one example.
     """
 
     dataset: str = "mnist"
@@ -108,9 +113,24 @@ class DataConfig:
     num_test: int | None = None
     subset_mode: str = "first"
     subset_seed: int = 0
+    data_hash: str | None = None
+    input_shape: tuple[int, ...] | None = None
 
     def __post_init__(self):
+        if isinstance(self.input_shape, list):  # from JSON
+            object.__setattr__(self, "input_shape", tuple(self.input_shape))
         _check_choice("dataset", self.dataset, DATASETS)
+        if self.dataset == "array":
+            _check(isinstance(self.data_hash, str) and len(self.data_hash) == 64
+                   and all(c in "0123456789abcdef" for c in self.data_hash),
+                   f"dataset='array' needs data_hash, the 64-character SHA-256 of the data, got {self.data_hash!r}; "
+                   "build the configuration with vsc_lib.fit.")
+            _check(isinstance(self.input_shape, tuple) and len(self.input_shape) >= 1
+                   and all(isinstance(d, int) and d >= 1 for d in self.input_shape),
+                   f"dataset='array' needs input_shape, the shape of one example (positive ints), got {self.input_shape!r}.")
+        else:
+            _check(self.data_hash is None and self.input_shape is None,
+                   f"data_hash and input_shape describe a user array; dataset={self.dataset!r} has its own.")
         for name in ("num_train", "num_test"):
             value = getattr(self, name)
             if value is not None:
@@ -336,7 +356,7 @@ class RunConfig:
         real = self.data.dataset in REAL_VALUED_DATASETS
         admitted = _REAL_LIKELIHOODS if real else _PIXEL_LIKELIHOODS
         _check(
-            self.model.likelihood in admitted,
+            self.data.dataset == "array" or self.model.likelihood in admitted,
             f"dataset {self.data.dataset!r} needs likelihood={' or '.join(map(repr, admitted))} "
             f"(got {self.model.likelihood!r}): "
             + ("its inputs are standardised real values, not probabilities." if real else

@@ -10,14 +10,30 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def in_checkout() -> bool:
+    """Whether the package runs from this project's source tree (not from ``site-packages``)."""
+    return (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "vsc_lib").is_dir() and \
+        "site-packages" not in REPO_ROOT.parts
+
+
+def _user_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vsc_lib"
+
+
 def data_dir() -> Path:
-    """Dataset folder: ``$VSC_DATA_DIR`` or ``data/`` at the repository root."""
-    return Path(os.environ.get("VSC_DATA_DIR") or REPO_ROOT / "data")
+    """Dataset folder: ``$VSC_DATA_DIR``; else ``data/`` at the repository root of a checkout, or
+    ``~/.cache/vsc_lib/data`` (``$XDG_CACHE_HOME``) for an installed package."""
+    if os.environ.get("VSC_DATA_DIR"):
+        return Path(os.environ["VSC_DATA_DIR"])
+    return REPO_ROOT / "data" if in_checkout() else _user_cache() / "data"
 
 
 def cache_dir() -> Path:
-    """Trained-run cache: ``$VSC_CACHE_DIR`` or ``.cache/runs`` at the repository root."""
-    return Path(os.environ.get("VSC_CACHE_DIR") or REPO_ROOT / ".cache" / "runs")
+    """Trained-run cache: ``$VSC_CACHE_DIR``; else ``.cache/runs`` at the repository root of a
+    checkout, or ``~/.cache/vsc_lib/runs`` (``$XDG_CACHE_HOME``) for an installed package."""
+    if os.environ.get("VSC_CACHE_DIR"):
+        return Path(os.environ["VSC_CACHE_DIR"])
+    return REPO_ROOT / ".cache" / "runs" if in_checkout() else _user_cache() / "runs"
 
 
 def write_atomic(path: Path, payload: bytes) -> None:

@@ -41,6 +41,12 @@ from .paths import cache_dir, write_atomic
 INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "smiley": (1, 32, 32), "har": (6, 128)}
 
 
+def input_shape(config: RunConfig) -> tuple[int, ...]:
+    """The shape of one example of a run's data."""
+    d = config.data
+    return d.input_shape if d.dataset == "array" else INPUT_SHAPES[d.dataset]
+
+
 class CorruptRunError(RuntimeError):
     """A cached run exists but cannot be trusted (unreadable, mismatched or checksum wrong)."""
 
@@ -224,7 +230,7 @@ def load_run(config: RunConfig, root: Path, device: str | torch.device | None = 
     if hashlib.sha256(model_bytes).hexdigest() != meta.get("model_sha256"):
         raise corrupt("model.pt does not match the checksum recorded in meta.json")
     device = torch.device(device or default_device())
-    model = build_model(config.model, INPUT_SHAPES[config.data.dataset])
+    model = build_model(config.model, input_shape(config))
     try:
         state = torch.load(io.BytesIO(model_bytes), map_location=device, weights_only=True)
         model.load_state_dict(state)
@@ -245,6 +251,9 @@ def default_device() -> str:
 def load_run_data(config: RunConfig):
     """Training and test splits of a run's data configuration."""
     d = config.data
+    if d.dataset == "array":
+        raise ValueError("this run trains on a user's array, which is not stored anywhere: pass it "
+                         "(train_or_load(config, data=...), or vsc_lib.fit.fit(x)).")
     train = load_dataset(d.dataset, "train", subset=d.num_train, subset_mode=d.subset_mode, seed=d.subset_seed)
     test = load_dataset(d.dataset, "test", subset=d.num_test, subset_mode=d.subset_mode, seed=d.subset_seed)
     return train, test
@@ -330,7 +339,7 @@ def train(
 
     torch.manual_seed(t.seed)
     generator = torch.Generator().manual_seed(t.seed + 1)
-    model = build_model(config.model, INPUT_SHAPES[config.data.dataset]).to(device)
+    model = build_model(config.model, input_shape(config)).to(device)
     optimiser = make_optimiser(model, t.lr)
     history: list[dict] = []
     start_epoch, elapsed = 0, 0.0
@@ -455,6 +464,7 @@ def train_or_load(
     device: str | torch.device | None = None,
     progress: bool = True,
     retrain: bool = False,
+    data=None,
 ) -> TrainedRun:
     """Load the cached run of ``config``, or train it, save it and return it.
 
@@ -469,6 +479,8 @@ def train_or_load(
         progress: tqdm progress bar while training.
         retrain: train again even if cached; the old run is kept, renamed to
             ``<name>.replaced-<UTC time>``, never silently overwritten.
+        data: ``(train, test)`` datasets to train on instead of loading them from the config
+            (a user's array: the config's ``data_hash`` must name them).
     """
     if not isinstance(config, RunConfig):
         raise TypeError(f"train_or_load needs a RunConfig, got {type(config).__name__}.")
@@ -482,7 +494,7 @@ def train_or_load(
     if final.exists():
         return load_run(config, root, device)
     partial = root / f"{final.name}.partial"
-    run = train(config, device=device, progress=progress, checkpoint_dir=partial)
+    run = train(config, data=data, device=device, progress=progress, checkpoint_dir=partial)
     save_run(run, root)
     shutil.rmtree(partial, ignore_errors=True)
     return run

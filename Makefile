@@ -28,6 +28,8 @@ data:
 # unit tests + every notebook run by nbval on tiny subsets, then the quick book built with -W
 # into _build/quick and its HTML checked in headless Chromium (math typeset, images loaded)
 test: setup
+	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks
+	$(VENV)/bin/ruff format --check --line-length 76 notebooks
 	VSC_BOOK_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
 	$(PY) scripts/build_book.py --profile quick
 	$(PY) scripts/check_html.py --html _build/quick/_build/html
@@ -39,7 +41,8 @@ bench: setup
 	$(PY) benchmarks/benchmark.py
 
 lint: setup
-	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research
+	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks
+	$(VENV)/bin/ruff format --check --line-length 76 notebooks
 
 book: setup
 	VSC_SWEEP=$(SWEEP) $(PY) scripts/build_book.py --profile $(PROFILE)

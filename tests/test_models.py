@@ -119,10 +119,13 @@ def test_vsc_codes():
         model.code(x, "nope")
 
 
-def test_unknown_kind_is_a_clear_error():
+def test_unknown_kind_is_a_clear_error_and_each_kind_builds_its_class():
     with pytest.raises(ValueError, match="kind"):
         ModelConfig(kind="gan")
-    assert issubclass(MODELS["vsc"], VSC)
+    built = {kind: type(build_model(ModelConfig(kind=kind, latent_dim=2, hidden_dim=4))) for kind in MODELS}
+    assert built == MODELS  # the registry is what build_model uses
+    learned = build_model(ModelConfig(kind="vsc", prior="learned", latent_dim=2, hidden_dim=4, num_pseudo_inputs=2))
+    assert type(learned).__name__ == "LearnedPriorVSC" and isinstance(learned, VSC)
 
 
 def test_conv_body_refuses_odd_image_sizes():

@@ -12,8 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_there_are_chapter_notebooks():
-    assert len(NOTEBOOKS) >= 5
+def test_every_chapter_of_the_toc_is_a_notebook_or_a_page():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    for entry in toc["chapters"]:
+        stem = entry["file"]
+        assert (ROOT / "notebooks" / f"{stem}.ipynb").is_file() or (ROOT / "book" / f"{stem}.md").is_file(), stem
+    assert len(NOTEBOOKS) == sum(1 for e in toc["chapters"] if (ROOT / "notebooks" / f"{e['file']}.ipynb").is_file())
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -229,7 +229,7 @@ def targets_verdict(met: Sequence[bool | None], grid_name: str, num_epochs: int)
                     "(`make book SWEEP=paper`). ")
     verdict += ("What was tried for the misses: for classification, the two VSC codes above (the slab mean recovers what "
                 "the gated code loses); for the VAE's bound, longer training outside the build "
-                "(`python scripts/vae_long_training.py` trains the $J = 16$ VAE for 80 epochs with three recipes; the "
+                "(`python research/vae_j16_long_training.py` trains the $J = 16$ VAE for 80 epochs with three recipes; the "
                 "repository's README lists the results), because the build's budget cannot hold it. ")
     return verdict + ("Nothing here was tuned on the test set: the recipe is fixed in advance, every seed is reported, and "
                       "the one selection made (the best $J$ for the importance-weighted estimate) uses the training bound.")

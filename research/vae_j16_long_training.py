@@ -1,6 +1,6 @@
 """How far a longer training takes the MNIST VAE with J = 16 (the chapter's -ELBO <= 100 target).
 
-Usage: python scripts/vae_long_training.py [--epochs 80] [--out results/vae-j16-long.json]
+Usage: python research/vae_j16_long_training.py [--epochs 80] [--out results/vae-j16-long.json]
 
 Trains (or loads from the run cache) the MLP VAE of the sweep (784-400-16, Adam 1e-3, seed 0)
 for ``--epochs`` epochs with three recipes: batch 128, batch 256, and batch 128 with the learning

@@ -4,7 +4,7 @@ Trains VSC (MLP, J = 200, alpha = 0.01) for 10 epochs on the first 20,000 MNIST 
 with several training variants, and scores each on validation images 50,000-55,000 (never the
 test set): negative ELBO (3 samples, hard spike), mean active dimensions, dimensions ever used.
 
-Usage: python scripts/explore_vsc_collapse.py base st st_klwarm ...   (one line per variant)
+Usage: python research/vsc_collapse_variants.py base st st_klwarm ...   (one line per variant)
 """
 
 from __future__ import annotations

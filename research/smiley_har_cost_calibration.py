@@ -1,6 +1,6 @@
 """Cost and behaviour of the issue-5 models before their chapters are sized.
 
-Usage: python scripts/calibrate_issue5.py [--epochs 10] [--workers 2] [--out results/issue5-calibration.json]
+Usage: python research/smiley_har_cost_calibration.py [--epochs 10] [--workers 2] [--out results/issue5-calibration.json]
 
 Trains (into the run cache) on Smiley: VSC with the learned prior (softmax and sigmoid
 selectors) and beta-VAEs (beta 1 and 4), J = 40; on UCI HAR: a Gaussian VAE and a VSC (fixed

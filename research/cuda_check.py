@@ -1,6 +1,6 @@
 """Check the library on a CUDA GPU and time training there against the same machine's CPU.
 
-Usage: python scripts/cuda_check.py [--out results/cuda-check.json] [--epochs 2]
+Usage: python research/cuda_check.py [--out results/cuda-check.json] [--epochs 2]
 
 Needs MNIST prepared under data/ (``python -m vsc_lib.data prepare mnist``) and a CUDA device.
 For every model kind (AE, VAE, VSC with the fixed prior, VSC with the learned prior, a Gaussian

@@ -1,6 +1,6 @@
 """Train the foundation issue's evidence runs on full MNIST (MLP body) and print the numbers.
 
-Usage: python scripts/foundation_evidence.py [--threads N] [--only NAME ...]
+Usage: python research/foundation_numbers.py [--threads N] [--only NAME ...]
 
 Runs come from / go to the cache (train_or_load), so a second call only re-evaluates.
 Results are written to results/foundation.json.
@@ -36,7 +36,7 @@ RUNS = {
     "vsc-a0.01-j200": ModelConfig(kind="vsc", latent_dim=200, alpha=0.01),
     # the paper's relaxation collapses to 1-2 dimensions at alpha = 0.01; on a 20k-image subset
     # (validation images 50,000-55,000) a straight-through spike with 3 epochs of KL warm-up gave
-    # the best bound of seven variants (scripts/foundation_evidence.py notes, logs/explore-*.log)
+    # the best bound of seven variants (research/foundation_numbers.py notes, logs/explore-*.log)
     "vsc-a0.5-j24-st-klwarm": ModelConfig(kind="vsc", latent_dim=24, alpha=0.5,
                                           spike_estimator="straight_through", kl_warmup_epochs=3.0),
     "vsc-a0.01-j200-st-klwarm": ModelConfig(kind="vsc", latent_dim=200, alpha=0.01,

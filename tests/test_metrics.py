@@ -133,3 +133,20 @@ def test_display_order_puts_latents_under_the_source_they_follow():
     matrix, latents = metrics.display_order(corr)
     assert latents.tolist() == [1, 0, 2]
     assert matrix.shape == (2, 3) and matrix[0, 0] == pytest.approx(0.8) and matrix[1, 1] == pytest.approx(0.9)
+
+
+def test_block_scores_credit_a_presence_detector_that_source_scores_do_not():
+    generator = torch.Generator().manual_seed(0)
+    n = 20_000
+    present = (torch.rand(n, 2, generator=generator) < 0.5).double()  # two groups of three factors
+    sources = present.repeat_interleave(3, 1) * 0.5 * torch.randn(n, 6, generator=generator, dtype=torch.float64)
+    detectors = present.clone()  # one latent per group, on when the group is there
+    groups = [0, 0, 0, 1, 1, 1]
+    per_source = metrics.correlation_disentanglement(detectors, sources, magnitudes=True)
+    per_block = metrics.correlation_disentanglement(detectors, sources, magnitudes=True, groups=groups)
+    assert per_source.disentanglement < 0.5  # each detector spreads over its group's three factors
+    assert per_block.disentanglement > 0.99 and per_block.coverage == pytest.approx(0.68, abs=0.02)
+    mixed = torch.stack([present[:, 0] + present[:, 1], present[:, 0] - present[:, 1]], 1)  # each latent sees both
+    assert metrics.correlation_disentanglement(mixed.abs(), sources, magnitudes=True, groups=groups).disentanglement < 0.5
+    with pytest.raises(ValueError, match="one group index per source"):
+        metrics.correlation_disentanglement(detectors, sources, groups=[0, 1])

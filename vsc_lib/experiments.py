@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from . import analysis, metrics
+from . import analysis, metrics, smiley
 from .config import REAL_VALUED_DATASETS, SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
@@ -50,7 +50,7 @@ SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 #: datasets with ground-truth sources, and the version of the scores computed from them (bump
 #: when they change: only these datasets' stored evaluations are then recomputed)
-FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 5
+FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 6
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -423,14 +423,23 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
             out.update(authors_disentanglement=score.disentanglement, authors_completeness=score.completeness,
                        authors_coverage=score.coverage,
                        authors_abs_corr=metrics.magnitude_correlation(sampled, test.factors).round(decimals=4).tolist())
+            # blocks: latents against the attribute groups (the largest |correlation| within a group)
+            groups = smiley.GROUP_OF_FACTOR
+            block = metrics.correlation_disentanglement(sampled, test.factors, magnitudes=True, groups=groups)
+            signed = metrics.correlation_disentanglement(codes, test.factors, groups=groups)
+            out.update(authors_block_disentanglement=block.disentanglement, authors_block_coverage=block.coverage,
+                       block_disentanglement=signed.disentanglement)
             held_out = validation_split(grid, run.config.data.dataset)
             if held_out is not None:
                 score = metrics.correlation_disentanglement(metrics.latent_codes(model, held_out[0]), held_out[1])
                 out.update(val_disentanglement=score.disentanglement, val_completeness=score.completeness,
                            val_coverage=score.coverage)
-                score = metrics.correlation_disentanglement(metrics.sampled_codes(model, held_out[0], seed=0),
-                                                            held_out[1], magnitudes=True)
+                held_sample = metrics.sampled_codes(model, held_out[0], seed=0)
+                score = metrics.correlation_disentanglement(held_sample, held_out[1], magnitudes=True)
                 out["val_authors_disentanglement"] = score.disentanglement
+                score = metrics.correlation_disentanglement(held_sample, held_out[1], magnitudes=True,
+                                                            groups=smiley.GROUP_OF_FACTOR)
+                out["val_authors_block_disentanglement"] = score.disentanglement
         if grid.conditional and encoded.spike_prob is not None:
             out.update(conditional_class_kept(model, train, test, grid.probe_labels))
         if probe:

@@ -413,7 +413,7 @@ CORRELATION_THRESHOLD = 0.07
 
 
 def correlation_disentanglement(codes: Tensor, sources: Tensor, threshold: float = CORRELATION_THRESHOLD,
-                                magnitudes: bool = False) -> DisentanglementScore:
+                                magnitudes: bool = False, groups=None) -> DisentanglementScore:
     """Disentanglement and completeness with |Pearson correlation| as the importance of each
     latent for each source (the matrix the VSC paper shows for Smiley, turned into numbers the
     way the DCI framework of Eastwood & Williams turns a regressor's importances into scores).
@@ -422,9 +422,20 @@ def correlation_disentanglement(codes: Tensor, sources: Tensor, threshold: float
     correlations of a finite sample add entropy to every row and even the identity code scores
     well below 1. ``magnitudes=True`` uses the authors' measure instead (:func:`magnitude_correlation`;
     pass one stochastic sample per example as ``codes``).
+
+    ``groups`` ((K,) group index of each source) scores *blocks* instead of single sources: the
+    importance of a latent for a group is its largest |correlation| with any of the group's
+    sources, so a latent that follows one attribute group (the block structure the paper argues
+    from) scores 1 even when it correlates with all of that group's factors alike, as a pure
+    presence detector does under the authors' measure.
     """
     importance = magnitude_correlation(codes, sources) if magnitudes else abs_correlation(codes, sources)
     importance = torch.where(importance > threshold, importance, torch.zeros_like(importance))
+    if groups is not None:
+        groups = torch.as_tensor(groups, dtype=torch.int64)
+        if groups.shape != (importance.shape[1],):
+            raise ValueError(f"groups needs one group index per source ({importance.shape[1]}), got shape {tuple(groups.shape)}.")
+        importance = torch.stack([importance[:, groups == g].amax(1) for g in range(int(groups.max()) + 1)], 1)
     total = float(importance.sum())
     num_latents, num_sources = importance.shape
     coverage = float(importance.max(0).values.mean()) if num_latents else 0.0

@@ -177,3 +177,26 @@ def test_switch_groups_finds_a_group_switched_by_one_spike():
     assert (hat.recon_has, hat.recon_lacks, hat.drawn_on, hat.left_on) == (100.0, 0.0, 100.0, 0.0)
     (none,) = switch_groups(model, x, present, torch.zeros(2, 1), [0], ["hat"], detect)
     assert none.latents == () and none.drawn_on is None
+
+
+def test_spike_groups_tells_one_group_from_a_combination():
+    from vsc_lib.analysis import spike_groups
+    from vsc_lib.config import ModelConfig
+    from vsc_lib.models import build_model
+
+    generator = torch.Generator().manual_seed(0)
+    present = torch.rand(400, 2, generator=generator) < 0.5
+    model = build_model(ModelConfig(kind="vsc", latent_dim=4, hidden_dim=4), (2,))
+
+    def encode(inputs):  # dim 0: group 0; dim 1: neither group; dim 2: always on; dim 3: never
+        p = inputs.bool()
+        on = torch.stack([p[:, 0], ~p[:, 0] & ~p[:, 1], torch.ones(len(p), dtype=torch.bool),
+                          torch.zeros(len(p), dtype=torch.bool)], 1)
+        logit = torch.where(on, 10.0, -10.0)
+        return Posterior(mu=torch.zeros_like(logit), logvar=torch.zeros_like(logit), spike_logit=logit)
+
+    model.encode = encode
+    result = spike_groups(model, present.float(), present)
+    assert result.dims == [0, 1, 2]
+    assert result.follows == [(0,), (0, 1), ()]
+    assert float(result.corr[0, 0]) == pytest.approx(1.0) and float(result.corr[2].abs().max()) == 0.0

@@ -225,3 +225,19 @@ def test_authors_size_note_states_the_sizes_and_the_width_exception():
     assert "width ingredient only at full size" in note and "one of 6 ingredients" in note
     assert "width ingredient" not in readings.authors_size_note(grid, 600, 10_000, 7)
     assert "far too short" in readings.authors_size_note(get_grid("quick", "quick", "authors"), 60, 200, 2)
+
+
+def test_spike_group_reading_tells_single_groups_from_combinations():
+    from types import SimpleNamespace
+
+    import torch
+
+    names = ["eyes", "mouth", "hat", "bow tie"]
+    combos = SimpleNamespace(share=torch.tensor([0.25, 0.25, 0.5, 1.0]), follows=[(2, 3), (2, 3), (2,), ()])
+    counts = readings.spike_group_counts([combos], names)
+    assert counts == {"switched": 3, "one": {"eyes": 0, "mouth": 0, "hat": 1, "bow tie": 0}, "several": 2, "none": 0}
+    assert "combination" in readings.spike_group_reading([combos], names)
+    single = SimpleNamespace(share=torch.tensor([0.5, 0.5]), follows=[(2,), (3,)])
+    assert "one attribute group each" in readings.spike_group_reading([single], names)
+    assert "no dimension was switched" in readings.spike_group_reading([SimpleNamespace(share=torch.tensor([1.0]),
+                                                                                         follows=[()])], names)

@@ -308,3 +308,40 @@ def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, grou
                                drawn_on=100 * float(found_on[:, g].mean()), left_on=100 * float(found_off[:, g].mean()),
                                others_kept=100 * float(kept), **base))
     return out
+
+
+@dataclass(frozen=True)
+class SpikeGroups:
+    """How each dimension a VSC uses switches with the attribute groups.
+
+    Attributes:
+        dims: the dimensions on (pi > 0.5) for at least 1 % of the examples.
+        share: (D,) fraction of examples where each is on.
+        corr: (D, G) Pearson correlation of each dimension's on/off with each group's presence
+            (0 for a dimension on for every example or for none).
+        follows: per dimension, the groups whose presence its spike follows (|corr| >= ``strong``).
+    """
+
+    dims: list[int]
+    share: Tensor
+    corr: Tensor
+    follows: list[tuple[int, ...]]
+
+
+def spike_groups(model: LatentModel, x: Tensor, present, strong: float = 0.5) -> SpikeGroups:
+    """Correlate every used dimension's spike (pi > 0.5) with the presence of each attribute
+    group (``present``: (N, G) bool): does a dimension switch with one group, with several
+    together, or with none?"""
+    _need_spikes(model, "spike_groups")
+    encoded = encode_dataset(model, x)
+    on = (encoded.spike_prob > 0.5).double()
+    groups = torch.as_tensor(present, dtype=torch.float64)
+    share = on.mean(0)
+    dims = torch.nonzero(share >= 0.01).flatten().tolist()
+    a = on[:, dims] - on[:, dims].mean(0)
+    b = groups - groups.mean(0)
+    scale = a.pow(2).sum(0).sqrt()[:, None] * b.pow(2).sum(0).sqrt()[None, :]
+    corr = torch.where(scale > 0, (a.T @ b) / torch.where(scale > 0, scale, torch.ones_like(scale)),
+                       torch.zeros_like(scale))
+    follows = [tuple(int(g) for g in torch.nonzero(corr[k].abs() >= strong).flatten()) for k in range(len(dims))]
+    return SpikeGroups(dims=dims, share=share[dims], corr=corr, follows=follows)

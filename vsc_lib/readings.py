@@ -490,6 +490,44 @@ def authors_reading(Js: Sequence[int], vsc: Mapping[str, Mapping[int, tuple[floa
                    "**With the authors' recipe the paper's claim is not borne out here**") + ": " + "; ".join(parts) + "."
 
 
+def spike_group_counts(per_seed: Sequence, names: Sequence[str]) -> dict:
+    """Over seeds (``analysis.SpikeGroups`` each), the dimensions switched by the input (on for
+    1-99 % of the faces) split by what their spikes follow: ``one`` group (counted per group
+    name), ``several`` groups at once, or ``none`` strongly."""
+    counts = {"switched": 0, "one": {name: 0 for name in names}, "several": 0, "none": 0}
+    for result in per_seed:
+        for k, follows in enumerate(result.follows):
+            if not 0.01 <= float(result.share[k]) <= 0.99:
+                continue
+            counts["switched"] += 1
+            if len(follows) == 1:
+                counts["one"][names[follows[0]]] += 1
+            elif follows:
+                counts["several"] += 1
+            else:
+                counts["none"] += 1
+    return counts
+
+
+def spike_group_reading(per_seed: Sequence, names: Sequence[str]) -> str:
+    """What the spikes of the authors' recipe switch with (see :func:`spike_group_counts`)."""
+    c = spike_group_counts(per_seed, names)
+    if not c["switched"]:
+        return f"Over {len(per_seed)} seed(s) no dimension was switched by the input: every used one was always on."
+    single = sum(c["one"].values())
+    text = (f"Over {len(per_seed)} seed(s), {c['switched']} dimensions were switched by the input. **{single}** of them "
+            "follow the presence of exactly one attribute group (|correlation| ≥ 0.5 with it)")
+    named = [f"{n} {name}" for name, n in c["one"].items() if n]
+    text += (f" ({', '.join(named)})" if named else "") + f"; **{c['several']}** follow two or more groups at once"
+    text += f", and {c['none']} none strongly. "
+    if c["several"] > single:
+        text += ("Most spikes therefore mark a *combination* of attributes — a kind of face — rather than one "
+                 "attribute each, which is not the one-group-per-block structure the paper describes.")
+    elif single:
+        text += "Most spikes therefore switch with one attribute group each, as the paper describes."
+    return text
+
+
 def ablation_effects(base: Mapping[str, float], rows: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
     """Per ablated ingredient, what putting it back did to the structure: ``"breaks it"`` (the
     recipe's code has the structure, the ablated one not), ``"creates it"`` (the reverse),

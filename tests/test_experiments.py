@@ -262,3 +262,24 @@ def test_chapter_7_never_trains_its_full_size_grid_in_a_build(monkeypatch):
     assert get_grid(study="authors", largest="book").name == "authors-book"
     assert get_grid(study="authors").name == "authors-paper"
     assert get_grid("quick", study="authors", largest="book").name == "authors-quick"
+
+
+def test_conditional_class_kept_uses_one_probe_for_draws_and_real_images():
+    from tests.conftest import synthetic_split
+    from vsc_lib.training import train
+
+    config = RunConfig(DataConfig("mnist", num_train=256, num_test=128),
+                       ModelConfig(kind="vsc", latent_dim=8, hidden_dim=32, alpha=0.5, spike_bias_init=3.0),
+                       TrainConfig(num_epochs=1, batch_size=64, seed=0))
+    train_set, test_set = synthetic_split(256, 0, "train"), synthetic_split(128, 1, "test")
+    run = train(config, data=(train_set, test_set), progress=False)
+    out = experiments.conditional_class_kept(run.model, train_set, test_set, probe_labels=256, num_inputs=100, draws=2)
+    assert set(out) == {"cond_kept", "cond_real"} and 0 <= out["cond_kept"] <= 100
+    from vsc_lib import metrics
+
+    probe = metrics.linear_probe(metrics.latent_codes(run.model, train_set.x, "gated"), train_set.y,
+                                 metrics.latent_codes(run.model, test_set.x[:100]), test_set.y[:100], num_labels=256,
+                                 seed=0)
+    assert out["cond_real"] == pytest.approx(100 * probe.accuracy)
+    again = experiments.conditional_class_kept(run.model, train_set, test_set, probe_labels=256, num_inputs=100, draws=2)
+    assert again == out  # its own seeded generator

@@ -19,3 +19,52 @@ def test_class_patterns_draw_only_the_dimensions_a_class_switches_on():
     assert [t.get_text() for t in first.get_yticklabels()] == ["x", "y", "z"]
     assert first.get_images()[0].get_array().shape == (3, 2)
     assert "no dimension on" in [t.get_text() for t in second.texts]
+
+
+def _panels(fig):
+    return [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+
+
+def test_image_rows_have_one_labelled_row_per_entry_and_column_titles():
+    rows = {"input": np.zeros((3, 1, 4, 4)), "recon.": np.ones((2, 4, 4))}
+    fig = plotting.plot_image_rows(rows, columns=["a", "b", "c"])
+    axes = _panels(fig)
+    assert len(axes) == 6  # 2 rows x 3 columns; the shorter row leaves its last cell blank
+    assert [axes[0].get_ylabel(), axes[3].get_ylabel()] == ["input", "recon."]
+    assert [ax.get_title() for ax in axes[:3]] == ["a", "b", "c"]
+    assert len(axes[5].get_images()) == 0 and len(axes[4].get_images()) == 1
+
+
+def test_curves_draw_one_labelled_line_per_series_with_value_ticks_on_a_log_axis():
+    fig = plotting.plot_curves([1, 4, 16], {"VAE": np.array([3.0, 2, 1]), "VSC": np.array([1.0, 2, 3])}, "β", "D",
+                               logx=True, errors={"VAE": np.array([0.1, 0.1, 0.1])})
+    (ax,) = _panels(fig)
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale()) == ("β", "D", "log")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["VAE", "VSC"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "4", "16"]
+
+
+def test_versus_latent_lays_out_panels_by_row_and_hides_spares():
+    series = {"VAE": ([8, 32], np.array([100.0, 90]), np.array([1.0, 1]))}
+    fig = plotting.plot_versus_latent({"MNIST": series, "Fashion": series, "HAR": series}, "−ELBO", ncols=2)
+    axes = _panels(fig)
+    assert [ax.get_title() for ax in axes] == ["MNIST", "Fashion", "HAR"] and len(fig.axes) == 4
+
+
+def test_correlation_matrices_put_one_model_per_row_and_count_untracked_latents():
+    matrix = np.zeros((18, 5))
+    matrix[0, 0], matrix[5, 1] = 0.9, 0.5  # two latents follow a source, three do not
+    rows = {"VSC": [("J = 5", matrix, np.arange(5))], "β-VAE": [("J = 5", matrix, np.arange(5))]}
+    sizes = [3, 5, 6, 4]
+    fig = plotting.plot_correlation_matrices(rows, [f"s{k}" for k in range(18)], sizes)
+    axes = _panels(fig)
+    assert len(axes) == 2
+    assert "3 untracked" in axes[0].get_title() or any("3 untracked" in t.get_text() for t in fig.texts)
+    assert axes[0].get_images()[0].get_array().shape[1] == 2  # only the tracked latents are drawn
+
+
+def test_class_heatmap_labels_classes_and_dimensions():
+    fig = plotting.plot_class_heatmap(np.random.default_rng(0).random((3, 10)), ["a", "b", "c"], "π", False, "mean π")
+    ax = _panels(fig)[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
+    assert (ax.get_xlabel(), ax.get_title()) == ("latent dimension", "π")

@@ -195,19 +195,21 @@ def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx
                 errors: dict[str, np.ndarray] | None = None, title: str | None = None) -> Figure:
     """Line plot of several named series over a common x, with optional error bars."""
     fig, ax = new_figure(figsize=(5, 3.2))
+    handles = []
     for name, values in series.items():
         colour = MODEL_COLOURS.get(name.split(" (")[0])
         if errors and name in errors:
-            ax.errorbar(x, values, yerr=errors[name], marker="o", ms=3, capsize=2, label=name, color=colour)
+            handles.append(ax.errorbar(x, values, yerr=errors[name], marker="o", ms=3, capsize=2, label=name,
+                                       color=colour))
         else:
-            ax.plot(x, values, marker="o", ms=3, label=name, color=colour)
+            handles.extend(ax.plot(x, values, marker="o", ms=3, label=name, color=colour))
     if logx:  # the values themselves as ticks: a log axis' minor labels ran into each other
         ax.set_xscale("log")
         ax.set_xticks(list(x), [f"{v:g}" for v in x])
         ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(frameon=False)
+    ax.legend(handles, list(series), frameon=False)  # in the order of the series, whatever was drawn how
     if title:
         ax.set_title(title)
     return fig

@@ -164,6 +164,7 @@ def _data():
     return synthetic_split(96, 0, "train"), synthetic_split(32, 1, "test")
 
 
+@pytest.mark.slow
 def test_block_training_follows_the_iteration_schedule(tmp_path):
     run = train(_block_config(), data=_data(), progress=False)
     assert [row["lr"] for row in run.history] == [5e-4, 5e-4, pytest.approx(5e-5), pytest.approx(5e-5)]

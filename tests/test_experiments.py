@@ -168,6 +168,7 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
     assert iw["num_images"] == 20 and iw["iw_neg_log_likelihood"] <= iw["neg_elbo_same_images"] + 1.0
 
 
+@pytest.mark.slow
 def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
     smiley_grid = Grid("tiny-smiley", ("smiley",), ("beta4", "lvsc0.2"), (6,), (0,), num_epochs=1, hidden_dim=16,
                        num_train=300, num_validation=200, num_test=200, elbo_samples=1, probe_families=(),

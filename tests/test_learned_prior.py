@@ -23,6 +23,7 @@ def _model(selector="softmax", k=3, latent_dim=4, alpha=0.2, seed=0) -> LearnedP
     return model
 
 
+@pytest.mark.slow
 def test_each_pseudo_input_kl_matches_monte_carlo():
     torch.set_default_dtype(torch.float64)
     try:
@@ -123,6 +124,7 @@ def test_prior_samples_come_from_the_pseudo_inputs_and_undefined_densities_say_s
         model.regularizer(model.encode(torch.rand(1, 1, 28, 28)))
 
 
+@pytest.mark.slow
 def test_a_learned_prior_vsc_trains_and_records_its_sparsity_term(synthetic_data):
     config = RunConfig(model=ModelConfig(kind="vsc", prior="learned", num_pseudo_inputs=4, latent_dim=8, hidden_dim=32,
                                          alpha=0.2, warmup_epochs=1, warmup_ramp_epochs=1),

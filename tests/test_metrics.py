@@ -68,6 +68,7 @@ def test_codes_and_reconstruction_error_of_an_identity_like_autoencoder():
     assert reconstruction_error(model, binary)["mse"] < 1e-12
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["vae", "vsc"])
 def test_importance_weighted_bound_with_one_sample_averages_to_the_elbo(kind):
     """Checks the sampled log-densities against the closed-form KL: E[log w] = ELBO for K = 1."""

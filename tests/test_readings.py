@@ -241,3 +241,15 @@ def test_spike_group_reading_tells_single_groups_from_combinations():
     assert "one attribute group each" in readings.spike_group_reading([single], names)
     assert "no dimension was switched" in readings.spike_group_reading([SimpleNamespace(share=torch.tensor([1.0]),
                                                                                          follows=[()])], names)
+
+
+def test_smiley_verdict_reports_the_claim_the_spikes_and_the_ablation():
+    tests = {"structure": True, "steady": True, "better": False}
+    spikes = {"switched": 22, "one": {"hat": 1}, "several": 17, "none": 4}
+    text = readings.smiley_verdict(tests, False, {"nu": "breaks it", "width": "keeps it"}, {"nu": "no sharpening"},
+                                   {"hat": (100.0, 0.0, "spike"), "bow tie": (90.0, 5.0, "spike")}, spikes)
+    assert "**does not support the whole claim**" in text and "not clearly above" in text
+    assert "Of the 22 dimensions its spikes switch (over the seeds), 1 follow one attribute group and 17" in text
+    assert "kinds of faces" in text and "no sharpening" in text and "drew one on 100 %" in text
+    good = readings.smiley_verdict({"structure": True, "steady": True, "better": True}, True, {}, {}, {})
+    assert "**supports the paper's claim**" in good and "Of the" not in good

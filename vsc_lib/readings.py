@@ -638,9 +638,9 @@ def paper_size_note(available: int, total: int) -> str:
 
 
 def smiley_verdict(tests: Mapping[str, bool], holds: bool, effects: Mapping[str, str], labels: Mapping[str, str],
-                   switched: Mapping[str, tuple[float, float, str]]) -> str:
-    """The chapter's closing paragraph: the claim on the authors' recipe, what the ablation
-    found, and what switching did."""
+                   switched: Mapping[str, tuple[float, float, str]], spikes: Mapping | None = None) -> str:
+    """The chapter's closing paragraph: the claim on the authors' recipe, what its spikes follow
+    (``spikes``: :func:`spike_group_counts`), what the ablation found, and what switching did."""
     text = ("Trained with the authors' recipe at this build's size, the learned-prior VSC "
             + ("**supports the paper's claim**: " if holds else "**does not support the whole claim**: ")
             + ("it switches most of the dimensions it uses by the input" if tests["structure"] else
@@ -648,6 +648,12 @@ def smiley_verdict(tests: Mapping[str, bool], holds: bool, effects: Mapping[str,
             + (", their number stays steady as $J$ grows" if tests["steady"] else ", their number grows with $J$")
             + (", and its block disentanglement is clearly above the tuned β-VAE's. " if tests["better"] else
                ", and its block disentanglement is not clearly above the tuned β-VAE's. "))
+    if spikes and spikes["switched"]:
+        single = sum(spikes["one"].values())
+        text += (f"Of the {spikes['switched']} dimensions its spikes switch (over the seeds), {single} follow one "
+                 f"attribute group and {spikes['several']} several at once"
+                 + (": the spikes mark kinds of faces more than single attributes. " if spikes["several"] > single
+                    else ". "))
     breaking = [labels[name] for name, effect in effects.items() if effect == "breaks it"]
     if breaking:
         text += ("The earlier edition's negative verdict came from its recipe: each of these earlier choices alone "

@@ -25,7 +25,7 @@ def test_forward_shapes_finite_loss_and_gradients_everywhere(kind, body):
     x = torch.rand(5, 1, 28, 28)
     out = model(x)
     assert isinstance(out, ModelOutput) and isinstance(out.loss, LossTerms) and isinstance(out.posterior, Posterior)
-    assert out.x_logits.shape == x.shape
+    assert out.decoded.shape == x.shape
     assert out.z.shape == (5, 12)
     assert out.loss.neg_elbo.shape == (5,)
     for value in (out.loss.total, out.loss.recon, out.loss.kl, *out.loss.parts.values()):
@@ -167,7 +167,7 @@ def test_gaussian_likelihood_models_real_valued_signals():
         out = model(x)
         out.loss.total.backward()
         assert model.output_logvar.grad is not None and model.output_logvar.grad.abs().sum() > 0
-        assert out.x_logits.shape == x.shape and torch.isfinite(out.loss.neg_elbo).all()
+        assert out.decoded.shape == x.shape and torch.isfinite(out.loss.neg_elbo).all()
         with torch.no_grad():
             model.decoder[-2].bias.fill_(5.0)  # means beyond [0, 1] must come through unchanged
         assert model.reconstruct(x).max() > 1.5

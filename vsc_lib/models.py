@@ -69,13 +69,14 @@ class ModelOutput:
     """Everything one forward pass computes.
 
     Attributes:
-        x_logits: (B, C, H, W) decoder logits of the Bernoulli likelihood.
+        decoded: the likelihood's parameters for each example (:meth:`LatentModel.decode`): Bernoulli
+            logits, Gaussian means, or the normalised Gaussian's mean logits and log-variances.
         z: (B, J) latent sample that was decoded.
         posterior: the encoder's :class:`Posterior`.
         loss: the :class:`LossTerms`.
     """
 
-    x_logits: Tensor
+    decoded: Tensor
     z: Tensor
     posterior: Posterior
     loss: LossTerms
@@ -231,8 +232,8 @@ class LatentModel(nn.Module):
     def forward(self, x: Tensor) -> ModelOutput:
         posterior = self.encode(x)
         z = self.sample(posterior)
-        x_logits = self.decode(z).float()  # the likelihood in float32 (a no-op without autocast)
-        recon = self.nll(x_logits, x)
+        decoded = self.decode(z).float()  # the likelihood in float32 (a no-op without autocast)
+        recon = self.nll(decoded, x)
         parts, penalties = self.objective_terms(posterior, x)
         kl = sum(parts.values()) if parts else torch.zeros_like(recon)
         total = recon + self.kl_weight * kl
@@ -245,7 +246,7 @@ class LatentModel(nn.Module):
             neg_elbo=recon + kl,
             parts={name: value.mean() for name, value in (parts | penalties).items()},
         )
-        return ModelOutput(x_logits=x_logits, z=z, posterior=posterior, loss=loss)
+        return ModelOutput(decoded=decoded, z=z, posterior=posterior, loss=loss)
 
     def code(self, x: Tensor, kind: str = "default") -> Tensor:
         """Deterministic (B, J) representation of x for downstream use (no sampling)."""

@@ -11,8 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 COLUMNS = {
-    "smiley": ["authors_disentanglement", "authors_coverage", "disentanglement", "coverage", "dims_used",
-               "input_dependent_dims", "always_on_dims", "active_per_example", "val_authors_disentanglement",
+    "smiley": ["authors_block_disentanglement", "block_disentanglement", "authors_disentanglement", "authors_coverage",
+               "disentanglement", "coverage", "dims_used",
+               "input_dependent_dims", "always_on_dims", "active_per_example", "val_authors_block_disentanglement",
                "test_neg_elbo"],
     "fixed": ["active_per_example", "dims_used", "probe_gated", "probe_slab_mean", "cond_kept", "cond_real",
               "test_neg_elbo"],

@@ -1,32 +1,62 @@
 """Train chapter 7's book grids (the authors' recipe, its beta-VAEs and the ablation) in an order
 that gives the most evidence first: J = 40 with the recipe on three seeds, the ablation and the
 beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the other latent sizes.
-Every finished evaluation is written to results/ as it goes.
+
+Cells whose rows are already in ``results/<grid>.csv`` (measured by an earlier session, perhaps
+on another machine whose run cache is gone) are skipped; every newly finished evaluation is
+merged into that CSV as soon as its round of workers ends, so a session cut short keeps what it measured.
 
 The book build trains the same cells in grid order; this script exists so that a session with
 little time left gets the most telling cells first. Resumable: finished runs and evaluations
 come from the run cache.
 
-    python research/train_authors_book.py  # logs to stdout; CSVs in results/
+    python research/train_authors_book.py [--workers 1]  # logs to stdout; CSVs in results/
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
+
+import pandas as pd
 
 from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, run_grid
 
 AUTHORS, ABLATION = AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]
 MATRICES = ("abs_corr", "authors_abs_corr", "per_class_mean_pi")
+KEY = ["dataset", "family", "latent_dim", "seed"]
 
 
-def save(result, path: Path) -> None:
-    frame = result.frame().drop(columns=[c for c in MATRICES if c in result.frame()])
-    frame.to_csv(path, index=False)
+def csv_path(grid) -> Path:
+    return Path("results") / f"{grid.name}.csv"
+
+
+def measured(grid) -> set:
+    """The cells with a row in the grid's CSV."""
+    path = csv_path(grid)
+    if not path.exists():
+        return set()
+    frame = pd.read_csv(path)
+    return {(d, f, int(j), int(s)) for d, f, j, s in frame[KEY].itertuples(index=False)}
+
+
+def merge(result, grid) -> None:
+    """Add the result's rows to the grid's CSV (a cell measured again replaces its old row)."""
+    new = result.frame().drop(columns=[c for c in MATRICES if c in result.frame()])
+    path = csv_path(grid)
+    if path.exists():
+        old = pd.read_csv(path)
+        keys = set(map(tuple, new[KEY].astype(object).values.tolist()))
+        old = old[[tuple(k) not in keys for k in old[KEY].astype(object).values.tolist()]]
+        new = pd.concat([old, new], ignore_index=True)
+    new.sort_values(KEY).to_csv(path, index=False)
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2, help="training processes (one thread each)")
+    args = parser.parse_args()
     seeds, betas = AUTHORS.seeds, [f for f in AUTHORS.families if f != "authors"]
     ingredients = [f for f in ABLATION.families if f != "authors"]
     phases = [
@@ -38,19 +68,15 @@ def main() -> None:
         ("J=18 and 60", AUTHORS, [c for c in AUTHORS.cells() if c[2] != 40]),
     ]
     for name, grid, cells in phases:
-        began = time.perf_counter()
-        result = run_grid(grid, workers=2, threads=1, cells=cells)
-        print(f"[{name}] {len(cells)} cells, {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
-        done = [c for c in grid.cells() if c in set(cells) or c[2] == 40]
-        save(run_grid(grid, workers=1, progress=False, cells=_finished(grid, done)),
-             Path("results") / f"{grid.name}.csv")
-
-
-def _finished(grid, cells):
-    from vsc_lib.experiments import cached_cells
-
-    cached = set(cached_cells(grid))
-    return [c for c in cells if c in cached]
+        todo = [c for c in cells if c not in measured(grid)]
+        if not todo:
+            print(f"[{name}] all {len(cells)} cells already in {csv_path(grid)}", flush=True)
+            continue
+        for start in range(0, len(todo), args.workers):  # merge after every round of workers
+            chunk, began = todo[start:start + args.workers], time.perf_counter()
+            result = run_grid(grid, workers=args.workers, threads=1, cells=chunk, progress=False)
+            print(f"[{name}] {chunk}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
+            merge(result, grid)
 
 
 if __name__ == "__main__":

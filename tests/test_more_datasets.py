@@ -7,7 +7,8 @@ import math
 import pytest
 
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from vsc_lib.data import SMILEY_CLASSES, load_dataset
+from vsc_lib.data import load_dataset
+from vsc_lib.datasets.smiley import CLASSES as SMILEY_CLASSES
 from vsc_lib.training import train
 
 

@@ -15,14 +15,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import datasets
+
 #: Bumped whenever a change to the library would make old cached runs wrong to reuse.
 CACHE_VERSION = 1
 
-#: MNIST and Fashion-MNIST (IDX files), the generated Smiley images, the UCI HAR signal windows, and
-#: ``"array"``: a user's own array, named by the hash of its content (see :mod:`vsc_lib.fit`)
-DATASETS = ("mnist", "fashion_mnist", "smiley", "har", "array")
-#: datasets of real-valued (standardised) inputs, which need the Gaussian likelihood
-REAL_VALUED_DATASETS = ("har",)
 MODEL_KINDS = ("ae", "vae", "vsc")
 BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
@@ -31,8 +28,6 @@ LR_SCHEDULES = ("constant", "step", "restart")
 PRIORS = ("fixed", "learned")
 SELECTORS = ("softmax", "sharpened", "sigmoid")
 LIKELIHOODS = ("bernoulli", "gaussian", "normalised_gaussian")
-#: the likelihoods each kind of data admits (pixel intensities in [0, 1] or standardised reals)
-_PIXEL_LIKELIHOODS, _REAL_LIKELIHOODS = ("bernoulli", "normalised_gaussian"), ("gaussian",)
 SPIKE_FORMS = ("sigmoid", "min0")
 INITS = ("torch", "xavier")
 BATCH_ORDERS = ("shuffled", "sequential")
@@ -98,12 +93,13 @@ class DataConfig:
     """Which examples a run trains and is evaluated on.
 
     Attributes:
-        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        dataset: a registered dataset (:func:`vsc_lib.datasets.names`: ``"mnist"``,
+            ``"fashion_mnist"``, ``"smiley"``, ``"har"``, ``"array"``).
         num_train: use only this many training images (``None``: all 60,000).
         num_test: use only this many test images for the per-epoch test curve (``None``: all).
         subset_mode: ``"first"`` takes the first N images, ``"random"`` a seeded random N.
         subset_seed: seed of the random subset.
-        data_hash: for ``dataset="array"``, the SHA-256 of the array's shape and float32 values
+        data_hash: for data given by the user (``dataset="array"``), the SHA-256 of the array's shape and float32 values
             (:func:`vsc_lib.fit.data_hash`): two different arrays never share a cached run.
         input_shape: for ``dataset="array"``, the shape of one example.
     """
@@ -119,8 +115,8 @@ class DataConfig:
     def __post_init__(self):
         if isinstance(self.input_shape, list):  # from JSON
             object.__setattr__(self, "input_shape", tuple(self.input_shape))
-        _check_choice("dataset", self.dataset, DATASETS)
-        if self.dataset == "array":
+        spec = datasets.get(self.dataset)  # a ValueError naming the registered datasets
+        if spec.input_shape is None:  # the user's data: its identity and shape come with it
             _check(isinstance(self.data_hash, str) and len(self.data_hash) == 64
                    and all(c in "0123456789abcdef" for c in self.data_hash),
                    f"dataset='array' needs data_hash, the 64-character SHA-256 of the data, got {self.data_hash!r}; "
@@ -353,15 +349,19 @@ class RunConfig:
                 isinstance(getattr(self, name), cls),
                 f"RunConfig.{name} must be a {cls.__name__}, got {type(getattr(self, name)).__name__}.",
             )
-        real = self.data.dataset in REAL_VALUED_DATASETS
-        admitted = _REAL_LIKELIHOODS if real else _PIXEL_LIKELIHOODS
+        spec = datasets.get(self.data.dataset)
         _check(
-            self.data.dataset == "array" or self.model.likelihood in admitted,
-            f"dataset {self.data.dataset!r} needs likelihood={' or '.join(map(repr, admitted))} "
+            self.model.likelihood in spec.likelihoods,
+            f"dataset {self.data.dataset!r} needs likelihood={' or '.join(map(repr, spec.likelihoods))} "
             f"(got {self.model.likelihood!r}): "
-            + ("its inputs are standardised real values, not probabilities." if real else
+            + ("its inputs are standardised real values, not probabilities." if spec.values == "real" else
                "its inputs are pixel intensities in [0, 1]."),
         )
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of one example: the dataset's, or the user's array's."""
+        return self.data.input_shape or datasets.get(self.data.dataset).input_shape
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

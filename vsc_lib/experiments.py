@@ -33,8 +33,8 @@ from pathlib import Path
 
 import torch
 
-from . import analysis, metrics, smiley
-from .config import REAL_VALUED_DATASETS, SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+from . import analysis, datasets, metrics, smiley
+from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
 from .recipes import EARLIER, RECIPES, recipe_config
@@ -48,9 +48,9 @@ KL_WARMUP_FRACTION = 0.1
 #: learned-prior VSC: fractions of the epochs with the slab held at N(0, 1), then ramped to the learned one
 SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
-#: datasets with ground-truth sources, and the version of the scores computed from them (bump
-#: when they change: only these datasets' stored evaluations are then recomputed)
-FACTOR_DATASETS, FACTOR_SCORES_VERSION = ("smiley",), 6
+#: version of the scores computed from ground-truth factors (datasets with ``has_factors``); bump
+#: when they change: only those datasets' stored evaluations are then recomputed
+FACTOR_SCORES_VERSION = 6
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -152,8 +152,7 @@ def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int 
     recipe (lambda held at 0 for the first fifth of training, then raised over a tenth)."""
     f = parse_family(family)
     common = {"latent_dim": latent_dim, "hidden_dim": hidden_dim}
-    if dataset in REAL_VALUED_DATASETS:
-        common["likelihood"] = "gaussian"
+    common["likelihood"] = datasets.get(dataset).default_likelihood
     if f.kind == "vae":
         return ModelConfig(kind="vae", beta=f.beta, **common)
     if f.recipe:
@@ -477,7 +476,7 @@ def basic_settings(grid: Grid, family: str) -> dict:
         settings["validation"] = [grid.num_train, grid.num_validation]
     if grid.class_profiles:
         settings["class_profiles"] = 2
-    if any(d in FACTOR_DATASETS for d in grid.datasets):
+    if any(datasets.get(d).has_factors for d in grid.datasets):
         settings["factor_scores"] = FACTOR_SCORES_VERSION
     if grid.conditional:
         settings["conditional"] = 1

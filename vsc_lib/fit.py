@@ -32,14 +32,13 @@ import numpy as np
 import torch
 
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig
-from .data import ImageDataset
+from .datasets import PIXEL_LIKELIHOODS, ImageDataset
 from .models import LatentModel, build_model
 from .paths import write_atomic
 from .training import TrainedRun, train_or_load
 
 #: version of the exported-model file format
 EXPORT_FORMAT = 1
-_PIXEL_LIKELIHOODS = ("bernoulli", "normalised_gaussian")
 
 
 class DataError(ValueError):
@@ -78,7 +77,7 @@ def as_examples(x, name: str = "x") -> torch.Tensor:
 def check_likelihood(x: torch.Tensor, likelihood: str, name: str = "x") -> None:
     """A :class:`DataError` if ``x`` does not suit ``likelihood`` (pixel likelihoods need values
     in [0, 1]; the normalised Gaussian also needs no example that is all zeros)."""
-    if likelihood in _PIXEL_LIKELIHOODS:
+    if likelihood in PIXEL_LIKELIHOODS:
         low, high = float(x.min()), float(x.max())
         if low < 0.0 or high > 1.0:
             raise DataError(f"{name} has values in [{low:g}, {high:g}], but likelihood={likelihood!r} models values in "

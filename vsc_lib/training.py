@@ -32,19 +32,16 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from . import datasets
 from .config import CACHE_VERSION, RunConfig, run_name
-from .data import load_dataset
 from .metrics import LossAccumulator, evaluate
 from .models import VSC, LatentModel, build_model
 from .paths import cache_dir, write_atomic
 
-INPUT_SHAPES = {"mnist": (1, 28, 28), "fashion_mnist": (1, 28, 28), "smiley": (1, 32, 32), "har": (6, 128)}
-
 
 def input_shape(config: RunConfig) -> tuple[int, ...]:
     """The shape of one example of a run's data."""
-    d = config.data
-    return d.input_shape if d.dataset == "array" else INPUT_SHAPES[d.dataset]
+    return config.input_shape
 
 
 class CorruptRunError(RuntimeError):
@@ -251,11 +248,9 @@ def default_device() -> str:
 def load_run_data(config: RunConfig):
     """Training and test splits of a run's data configuration."""
     d = config.data
-    if d.dataset == "array":
-        raise ValueError("this run trains on a user's array, which is not stored anywhere: pass it "
-                         "(train_or_load(config, data=...), or vsc_lib.fit.fit(x)).")
-    train = load_dataset(d.dataset, "train", subset=d.num_train, subset_mode=d.subset_mode, seed=d.subset_seed)
-    test = load_dataset(d.dataset, "test", subset=d.num_test, subset_mode=d.subset_mode, seed=d.subset_seed)
+    dataset = datasets.get(d.dataset)  # a dataset that is not stored (a user's array) says so on load
+    train = dataset.load("train", subset=d.num_train, subset_mode=d.subset_mode, seed=d.subset_seed)
+    test = dataset.load("test", subset=d.num_test, subset_mode=d.subset_mode, seed=d.subset_seed)
     return train, test
 
 

@@ -99,7 +99,7 @@ def test_conditional_samples_keep_exactly_the_active_set_and_draw_standard_norma
     assert torch.all(codes[..., [0, 2, 3, 5]] == 0) and torch.all(codes[..., [1, 4]] != 0)
     drawn = codes[..., [1, 4]].flatten()
     assert abs(float(drawn.mean())) < 0.05 and abs(float(drawn.std()) - 1) < 0.05  # the prior's slab, not the posterior's
-    with pytest.raises(ValueError, match="needs a model with spikes"):
+    with pytest.raises(ValueError, match="conditional sampling needs a spike-and-slab model"):
         analysis.conditional_samples(_model("vae"), torch.rand(1, 1, 28, 28), 2)
 
 

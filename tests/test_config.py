@@ -135,7 +135,7 @@ def test_fields_added_later_leave_earlier_run_names_unchanged():
 
 
 def test_learned_prior_is_a_vsc_option():
-    with pytest.raises(ValueError, match="prior='learned' is a VSC option"):
+    with pytest.raises(ValueError, match="prior='learned' is not a prior of kind='vae'"):
         ModelConfig(kind="vae", prior="learned")
     with pytest.raises(ValueError, match="selector"):
         ModelConfig(selector="argmax")

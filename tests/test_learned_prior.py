@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from vsc_lib import metrics
+from vsc_lib import losses, metrics
 from vsc_lib.config import ModelConfig, RunConfig, TrainConfig
 from vsc_lib.losses import probability_logit
 from vsc_lib.models import VSC, LearnedPriorVSC, build_model
@@ -35,9 +35,9 @@ def test_each_pseudo_input_kl_matches_monte_carlo():
             exact = slab + spike  # (B, K)
             draws = 200_000
             z = torch.cat([torch.stack([model.sample(q) for _ in range(1000)]) for _ in range(draws // 1000)])  # (N, B, J)
-            log_q = metrics.spike_slab_log_density(z, q.mu, q.logvar, q.spike_logit)  # (N, B)
+            log_q = losses.spike_slab_log_density(z, q.mu, q.logvar, q.spike_logit)  # (N, B)
             for k in range(r.mu.shape[0]):
-                log_r = metrics.spike_slab_log_density(z, r.mu[k], r.logvar[k], r.spike_logit[k])
+                log_r = losses.spike_slab_log_density(z, r.mu[k], r.logvar[k], r.spike_logit[k])
                 terms = log_q - log_r
                 estimate, error = terms.mean(0), terms.std(0) / math.sqrt(draws)
                 assert torch.all((estimate - exact[:, k]).abs() < 4 * error + 1e-3), (k, estimate, exact[:, k], error)

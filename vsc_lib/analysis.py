@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .losses import gaussian_kl, spike_slab_kl
 from .metrics import CORRELATION_THRESHOLD, _eval_mode, encode_dataset
 from .models import LatentModel
 
@@ -70,18 +69,12 @@ def denoising_score(model: LatentModel, clean: Tensor, noisy: Tensor, batch_size
                           clean_reconstructed=mse(recon_clean, clean))
 
 
-def kl_per_dimension(model: LatentModel, x: Tensor) -> Tensor:
-    """(J,) mean KL of each latent dimension over x (VAE: Gaussian KL; VSC: both parts)."""
-    encoded = encode_dataset(model, x)
-    if encoded.logvar is None:
-        raise ValueError("an AE has no KL per dimension.")
-    if encoded.spike_prob is None:
-        return gaussian_kl(encoded.mu, encoded.logvar).mean(0)
-    if getattr(model.config, "prior", "fixed") != "fixed":
-        raise ValueError("kl_per_dimension uses the fixed prior; for the learned prior use model.regularizer(posterior, x).")
-    slab, spike = spike_slab_kl(encoded.mu, encoded.logvar, encoded.spike_logit,
-                                prior_spike_logit=model.prior_spike_logit)
-    return (slab + spike).mean(0)
+def kl_per_dimension(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Tensor:
+    """(J,) mean KL of each latent dimension over x (VAE: Gaussian KL; VSC: both parts; the
+    model's :meth:`~vsc_lib.models.LatentModel.kl_per_dimension`)."""
+    with _eval_mode(model):
+        total = sum(model.kl_per_dimension(model.encode(b.to(model.device))).sum(0).cpu() for b in x.split(batch_size))
+    return total / len(x)
 
 
 def active_units(mu: Tensor, threshold: float = 0.01) -> int:
@@ -112,15 +105,11 @@ def decode(model: LatentModel, z: Tensor) -> Tensor:
 
 
 def most_used_dimensions(model: LatentModel, x: Tensor, num: int = 2) -> list[int]:
-    """The ``num`` latent dimensions that carry the most over x: highest mean spike probability
-    (VSC), highest mean KL (VAE) or highest variance of the code (AE)."""
-    encoded = encode_dataset(model, x)
-    if encoded.spike_prob is not None:
-        score = encoded.spike_prob.mean(0)
-    elif encoded.logvar is not None:
-        score = gaussian_kl(encoded.mu, encoded.logvar).mean(0)
-    else:
-        score = encoded.mu.var(0)
+    """The ``num`` latent dimensions that carry the most over x, by the model's
+    :meth:`~vsc_lib.models.LatentModel.usage_score`: highest mean spike probability (VSC),
+    highest mean KL (VAE) or highest variance of the code (AE)."""
+    with _eval_mode(model):
+        score = model.usage_score(model.encode(x.to(model.device))).cpu()
     return [int(j) for j in torch.argsort(score, descending=True)[:num]]
 
 
@@ -157,9 +146,8 @@ def conditional_samples(model: LatentModel, x: Tensor, num: int, generator: torc
     Returns:
         (codes, images): (B, num, J) codes and their (B, num, C, H, W) decoded pixel probabilities.
     """
+    model.require_spikes("conditional sampling")
     encoded = encode_dataset(model, x)
-    if encoded.spike_prob is None:
-        raise ValueError(f"conditional sampling needs a model with spikes (VSC), not {type(model).__name__}.")
     active = (encoded.spike_prob > 0.5).to(torch.float32)  # (B, J)
     slab = torch.randn((x.shape[0], num, active.shape[1]), generator=generator)
     codes = active[:, None, :] * slab
@@ -175,9 +163,8 @@ def vary_largest_active(model: LatentModel, x: Tensor, values: Tensor) -> tuple[
         (dims, images): the varied dimension per input (-1 when no dimension is active, in which
         case the rows decode the unchanged code) and (B, len(values), C, H, W) images.
     """
+    model.require_spikes("varying the largest active element")
     encoded = encode_dataset(model, x)
-    if encoded.spike_prob is None:
-        raise ValueError(f"varying the largest active element needs a VSC model, not {type(model).__name__}.")
     dims, rows = [], []
     for mu, pi in zip(encoded.mu, encoded.spike_prob, strict=True):
         code = mu * (pi > 0.5)
@@ -211,15 +198,10 @@ def group_dimensions(abs_corr: Tensor, group_of_source, num_groups: int,
     return out
 
 
-def _need_spikes(model: LatentModel, what: str) -> None:
-    if model.config.kind != "vsc":
-        raise ValueError(f"{what} needs a spike-and-slab model (kind='vsc'), got kind={model.config.kind!r}.")
-
-
 def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Tensor | None) -> Tensor:
     """Decode the gated codes of ``x`` with ``dims`` switched off (``values=None``: set to 0, the
     spike off) or on (set to ``values``, one per dimension): (N, C, H, W) pixel probabilities."""
-    _need_spikes(model, "switch_dimensions")
+    model.require_spikes("switch_dimensions")
     with _eval_mode(model):
         z = model.code(x.to(model.device), "gated").clone()
         if dims:
@@ -232,7 +214,7 @@ def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
     (pi <= 0.5) for at least half of them, else the median slab mean over those where it is on.
     Setting a group's dimensions to their typical state over faces that have (or lack) an
     attribute is how the Smiley chapter switches the attribute on (or off)."""
-    _need_spikes(model, "typical_state")
+    model.require_spikes("typical_state")
     if not dims:
         return torch.zeros(0)
     with _eval_mode(model):
@@ -283,7 +265,7 @@ def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, grou
     """
     import numpy as np
 
-    _need_spikes(model, "switch_groups")
+    model.require_spikes("switch_groups")
     present = np.asarray(present, dtype=bool)
     dims_of = group_dimensions(abs_corr, group_of_source, len(names), threshold)
     found = detect(switch_dimensions(model, x, [], None).numpy())
@@ -332,7 +314,7 @@ def spike_groups(model: LatentModel, x: Tensor, present, strong: float = 0.5) ->
     """Correlate every used dimension's spike (pi > 0.5) with the presence of each attribute
     group (``present``: (N, G) bool): does a dimension switch with one group, with several
     together, or with none?"""
-    _need_spikes(model, "spike_groups")
+    model.require_spikes("spike_groups")
     encoded = encode_dataset(model, x)
     on = (encoded.spike_prob > 0.5).double()
     groups = torch.as_tensor(present, dtype=torch.float64)

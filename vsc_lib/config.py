@@ -20,12 +20,10 @@ from . import datasets
 #: Bumped whenever a change to the library would make old cached runs wrong to reuse.
 CACHE_VERSION = 1
 
-MODEL_KINDS = ("ae", "vae", "vsc")
 BODIES = ("mlp", "conv")
 SUBSET_MODES = ("first", "random")
 SPIKE_ESTIMATORS = ("relaxed", "straight_through")
 LR_SCHEDULES = ("constant", "step", "restart")
-PRIORS = ("fixed", "learned")
 SELECTORS = ("softmax", "sharpened", "sigmoid")
 LIKELIHOODS = ("bernoulli", "gaussian", "normalised_gaussian")
 SPIKE_FORMS = ("sigmoid", "min0")
@@ -222,7 +220,9 @@ class ModelConfig:
     def __post_init__(self):
         _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
                   "spike_bias_init", "kl_warmup_epochs", "variance_floor", "spike_floor", "pseudo_sharpness")
-        _check_choice("kind", self.kind, MODEL_KINDS)
+        from .models import kinds, priors  # the variant registry (models imports this module)
+
+        _check_choice("kind", self.kind, kinds())
         _check_choice("body", self.body, BODIES)
         _check_int("latent_dim", self.latent_dim, 1, 10_000)
         _check_int("hidden_dim", self.hidden_dim, 1, 100_000)
@@ -235,7 +235,11 @@ class ModelConfig:
         _check_choice("spike_estimator", self.spike_estimator, SPIKE_ESTIMATORS)
         _check_float("spike_bias_init", self.spike_bias_init, -20.0, 20.0)
         _check_float("kl_warmup_epochs", self.kl_warmup_epochs, 0.0, 1e4)
-        _check_choice("prior", self.prior, PRIORS)
+        _check(
+            self.prior in priors(self.kind),
+            f"prior={self.prior!r} is not a prior of kind={self.kind!r} (its priors: "
+            f"{', '.join(map(repr, priors(self.kind)))}); the learned prior is a VSC option: use kind='vsc' or prior='fixed'.",
+        )
         _check_int("num_pseudo_inputs", self.num_pseudo_inputs, 1, 10_000)
         _check_choice("selector", self.selector, SELECTORS)
         _check_choice("likelihood", self.likelihood, LIKELIHOODS)
@@ -261,10 +265,6 @@ class ModelConfig:
             self.kind == "vsc" or self.spike_form == "sigmoid",
             f"spike_form={self.spike_form!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or "
             "spike_form='sigmoid'.",
-        )
-        _check(
-            self.kind == "vsc" or self.prior == "fixed",
-            f"prior={self.prior!r} is a VSC option, but kind={self.kind!r}; use kind='vsc' or prior='fixed'.",
         )
         _check(
             self.kind == "vsc" or not self.uses_warmup,

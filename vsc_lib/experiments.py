@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from . import analysis, datasets, metrics, smiley
+from . import analysis, datasets, metrics
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .paths import cache_dir, write_atomic
@@ -399,7 +399,7 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
         selection = train.x[: min(10_000, len(train))]
         out["train_neg_elbo"] = metrics.evaluate(model, selection, num_samples=1)["neg_elbo"]
         encoded = metrics.encode_dataset(model, test.x)
-        if encoded.spike_prob is not None:
+        if model.has_spikes:
             stats = metrics.spike_statistics(encoded.spike_prob, test.y, len(test.classes))
             out.update(active_per_example=stats.mean_active, dims_used=stats.dims_ever_used,
                        expected_active=float(stats.expected_per_example.mean()))
@@ -423,7 +423,7 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
                        authors_coverage=score.coverage,
                        authors_abs_corr=metrics.magnitude_correlation(sampled, test.factors).round(decimals=4).tolist())
             # blocks: latents against the attribute groups (the largest |correlation| within a group)
-            groups = smiley.GROUP_OF_FACTOR
+            groups = datasets.get(run.config.data.dataset).factor_groups or None
             block = metrics.correlation_disentanglement(sampled, test.factors, magnitudes=True, groups=groups)
             signed = metrics.correlation_disentanglement(codes, test.factors, groups=groups)
             out.update(authors_block_disentanglement=block.disentanglement, authors_block_coverage=block.coverage,
@@ -437,12 +437,12 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
                 score = metrics.correlation_disentanglement(held_sample, held_out[1], magnitudes=True)
                 out["val_authors_disentanglement"] = score.disentanglement
                 score = metrics.correlation_disentanglement(held_sample, held_out[1], magnitudes=True,
-                                                            groups=smiley.GROUP_OF_FACTOR)
+                                                            groups=groups)
                 out["val_authors_block_disentanglement"] = score.disentanglement
-        if grid.conditional and encoded.spike_prob is not None:
+        if grid.conditional and model.has_spikes:
             out.update(conditional_class_kept(model, train, test, grid.probe_labels))
         if probe:
-            kinds = ("default",) if encoded.spike_prob is None else ("gated", "slab_mean")
+            kinds = ("gated", "slab_mean") if model.has_spikes else ("default",)
             labels = min(grid.probe_labels, len(train))
             for kind in kinds:
                 result = metrics.linear_probe(metrics.latent_codes(model, train.x, kind), train.y,

@@ -12,6 +12,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 
 def gaussian_kl(mu, logvar, prior_mu=0.0, prior_logvar=0.0):
@@ -146,3 +147,20 @@ def gaussian_nll(mean, logvar, x, variance_floor: float = 0.0):
     var = logvar.exp() + variance_floor
     per_feature = 0.5 * (math.log(2 * math.pi) + var.log() + (x - mean).pow(2) / var)
     return per_feature.flatten(1).sum(1)
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def log_normal(z: Tensor, mu, logvar) -> Tensor:
+    return -_HALF_LOG_2PI - 0.5 * logvar - 0.5 * (z - mu).pow(2) / torch.exp(logvar)
+
+
+def spike_slab_log_density(z: Tensor, mu, logvar, spike_logit) -> Tensor:
+    """log of a factorised spike-and-slab density at ``z`` (..., J), summed over J, with respect
+    to Lebesgue measure plus a unit atom at zero (the measure under which the closed-form KL
+    holds): log(1 - pi) where z_j = 0, log pi + log N(z_j; mu_j, exp(logvar_j)) elsewhere."""
+    spike_logit = torch.as_tensor(spike_logit, dtype=z.dtype, device=z.device)
+    on = torch.where(z != 0, F.logsigmoid(spike_logit) + log_normal(z, mu, torch.as_tensor(logvar, dtype=z.dtype)),
+                     F.logsigmoid(-spike_logit))
+    return on.sum(-1)

@@ -270,39 +270,12 @@ def linear_probe(
                        bias=bias.detach(), mean=mean, std=std)
 
 
-_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def _log_normal(z: Tensor, mu, logvar) -> Tensor:
-    return -_HALF_LOG_2PI - 0.5 * logvar - 0.5 * (z - mu).pow(2) / torch.exp(logvar)
-
-
-def spike_slab_log_density(z: Tensor, mu, logvar, spike_logit) -> Tensor:
-    """log of a factorised spike-and-slab density at ``z`` (..., J), summed over J, with respect
-    to Lebesgue measure plus a unit atom at zero (the measure under which the closed-form KL
-    holds): log(1 - pi) where z_j = 0, log pi + log N(z_j; mu_j, exp(logvar_j)) elsewhere."""
-    spike_logit = torch.as_tensor(spike_logit, dtype=z.dtype, device=z.device)
-    on = torch.where(z != 0, F.logsigmoid(spike_logit) + _log_normal(z, mu, torch.as_tensor(logvar, dtype=z.dtype)),
-                     F.logsigmoid(-spike_logit))
-    return on.sum(-1)
-
-
 def latent_log_densities(model: LatentModel, posterior, z: Tensor) -> tuple[Tensor, Tensor]:
-    """log p(z) and log q(z | x), summed over dimensions, for draws ``z`` (K, B, J).
-
-    VSC densities are taken with respect to Lebesgue measure plus a unit atom at zero (the
-    measure under which the closed-form KL holds): log(1 - pi) where z_j = 0, log pi + log N
-    elsewhere; the same for the prior with alpha.
-    """
-    if posterior.logvar is None:
-        raise ValueError(f"{type(model).__name__} has no latent density; use a VAE or VSC.")
-    if getattr(model.config, "prior", "fixed") != "fixed":
-        raise ValueError("the learned prior depends on the input, so log p(z) (and the importance-weighted "
-                         "likelihood) is not defined for it; use the ELBO (metrics.evaluate) instead.")
-    if posterior.spike_logit is not None:
-        return (spike_slab_log_density(z, 0.0, 0.0, model.prior_spike_logit),
-                spike_slab_log_density(z, posterior.mu, posterior.logvar, posterior.spike_logit))
-    return _log_normal(z, 0.0, torch.zeros(())).sum(-1), _log_normal(z, posterior.mu, posterior.logvar).sum(-1)
+    """log p(z) and log q(z | x), summed over dimensions, for draws ``z`` (K, B, J): the model's
+    own densities (:meth:`~vsc_lib.models.LatentModel.log_prior`, ``log_posterior``; VSC's with
+    respect to Lebesgue measure plus a unit atom at zero). A ValueError for models without a
+    latent density (AE) or with a prior that depends on the input (the learned prior)."""
+    return model.log_prior(z), model.log_posterior(z, posterior)
 
 
 def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_samples: int = 100,

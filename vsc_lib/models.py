@@ -16,9 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import schedules
 from .config import ModelConfig
 from .likelihoods import GaussianLikelihood, Likelihood, NormalisedGaussianLikelihood
-from .losses import bernoulli_kl, gaussian_kl, probability_logit, spike_slab_kl
+from .losses import bernoulli_kl, gaussian_kl, log_normal, probability_logit, spike_slab_kl, spike_slab_log_density
 
 LOGVAR_RANGE = (-10.0, 10.0)  # keeps exp(logvar) finite in float32 and the KL well conditioned
 
@@ -138,10 +139,16 @@ class LatentModel(nn.Module):
     """Encoder body + linear heads, a decoder body, and the shared forward pass.
 
     Subclasses set ``num_heads`` and override :meth:`posterior_from_heads`, :meth:`sample`,
-    :meth:`regularizer`, :meth:`sample_prior` and :meth:`code` where they differ.
+    :meth:`regularizer`, :meth:`sample_prior` and :meth:`code` where they differ. Code outside
+    this module asks the model what it is instead of testing its class: :attr:`has_spikes`,
+    :meth:`schedule` / :meth:`schedule_state` (how its objective changes per step),
+    :meth:`log_prior` / :meth:`log_posterior` (for the importance-weighted bound),
+    :meth:`kl_per_dimension` and :meth:`usage_score`.
     """
 
     num_heads = 1
+    #: whether codes have spikes that switch dimensions on and off (the VSC variants)
+    has_spikes = False
 
     def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
         super().__init__()
@@ -173,6 +180,37 @@ class LatentModel(nn.Module):
                 nn.init.xavier_uniform_(module.weight)
                 if module.bias is not None:
                     nn.init.zeros_(module.bias)
+
+    def schedule(self, iteration: int, iters_per_epoch: int, total_iterations: int) -> None:
+        """Advance the objective's per-iteration schedules to ``iteration`` (the KL warm-up;
+        VSC also its relaxation sharpness and slab warm-up)."""
+        self.kl_anneal = schedules.kl_anneal_at(self.config, iteration, iters_per_epoch)
+
+    def schedule_state(self) -> dict[str, float]:
+        """The schedule values a training history records (none for AE and VAE)."""
+        return {}
+
+    def require_spikes(self, what: str) -> None:
+        """A ValueError naming ``what`` unless the model has spikes."""
+        if not self.has_spikes:
+            raise ValueError(f"{what} needs a spike-and-slab model (kind='vsc'), got {type(self).__name__} "
+                             f"(kind={self.config.kind!r}).")
+
+    def log_prior(self, z: Tensor) -> Tensor:
+        """log p(z) summed over dimensions, for draws ``z`` (..., J)."""
+        raise ValueError(f"{type(self).__name__} has no latent density; use a VAE or VSC.")
+
+    def log_posterior(self, z: Tensor, posterior: Posterior) -> Tensor:
+        """log q(z | x) summed over dimensions, for draws ``z`` (..., B, J)."""
+        raise ValueError(f"{type(self).__name__} has no latent density; use a VAE or VSC.")
+
+    def kl_per_dimension(self, posterior: Posterior) -> Tensor:
+        """(B, J) KL(q(z_j | x) || p(z_j)) of each latent dimension."""
+        raise ValueError(f"{type(self).__name__} has no KL per dimension; use a VAE or VSC.")
+
+    def usage_score(self, posterior: Posterior) -> Tensor:
+        """(J,) how much each dimension is used over the batch: the variance of the code."""
+        return posterior.mu.var(0)
 
     @property
     def kl_weight(self) -> float:
@@ -288,6 +326,19 @@ class VAE(LatentModel):
     def sample_prior(self, num, generator=None):
         return torch.randn(num, self.latent_dim, generator=generator, device=self.device)
 
+    def log_prior(self, z):
+        return log_normal(z, 0.0, torch.zeros((), dtype=z.dtype, device=z.device)).sum(-1)
+
+    def log_posterior(self, z, posterior):
+        return log_normal(z, posterior.mu, posterior.logvar).sum(-1)
+
+    def kl_per_dimension(self, posterior):
+        return gaussian_kl(posterior.mu, posterior.logvar)
+
+    def usage_score(self, posterior):
+        """The mean KL of each dimension."""
+        return self.kl_per_dimension(posterior).mean(0)
+
 
 class VSC(LatentModel):
     """Variational Sparse Coding with the fixed spike-and-slab prior (ICLR 2019 submission).
@@ -303,6 +354,7 @@ class VSC(LatentModel):
     """
 
     num_heads = 3
+    has_spikes = True
 
     def __init__(self, config: ModelConfig, input_shape=(1, 28, 28)):
         super().__init__(config, input_shape)
@@ -326,6 +378,33 @@ class VSC(LatentModel):
             if not 0.0 <= lam <= 1.0:
                 raise ValueError(f"warm-up lam={lam} must lie in [0, 1].")
             self.lam.fill_(lam)
+
+    def schedule(self, iteration, iters_per_epoch, total_iterations):
+        super().schedule(iteration, iters_per_epoch, total_iterations)
+        self.set_schedule(c=schedules.c_at(self.config, iteration, total_iterations),
+                          lam=schedules.lam_at(self.config, iteration, iters_per_epoch))
+
+    def schedule_state(self):
+        return {"c": float(self.c), "lam": float(self.lam)}
+
+    def log_prior(self, z):
+        """With respect to Lebesgue measure plus a unit atom at zero (the measure under which
+        the closed-form KL holds): log(1 - alpha) where z_j = 0, log alpha + log N(z_j; 0, 1)
+        elsewhere."""
+        return spike_slab_log_density(z, 0.0, 0.0, self.prior_spike_logit)
+
+    def log_posterior(self, z, posterior):
+        return spike_slab_log_density(z, posterior.mu, posterior.logvar, posterior.spike_logit)
+
+    def kl_per_dimension(self, posterior):
+        """Slab and spike parts together."""
+        slab, spike = spike_slab_kl(posterior.mu, posterior.logvar, posterior.spike_logit,
+                                    prior_spike_logit=self.prior_spike_logit, spike_prob=posterior.spike_prob)
+        return slab + spike
+
+    def usage_score(self, posterior):
+        """The mean spike probability of each dimension."""
+        return posterior.spike_prob.mean(0)
 
     def posterior_from_heads(self, heads):
         mu, logvar, spike_head = heads
@@ -455,6 +534,14 @@ class LearnedPriorVSC(VSC):
         sparsity = bernoulli_kl(torch.logit(rho_bar), self.prior_spike_logit, prob=rho_bar)
         return parts, {"sparsity": self.latent_dim * sparsity}
 
+    def log_prior(self, z):
+        raise ValueError("the learned prior depends on the input, so log p(z) (and the importance-weighted "
+                         "likelihood) is not defined for it; use the ELBO (metrics.evaluate) instead.")
+
+    def kl_per_dimension(self, posterior):
+        raise ValueError("the learned prior's KL is a weighted sum over pseudo-inputs and depends on the input; "
+                         "use model.regularizer(posterior, x) for its parts.")
+
     def sample_prior(self, num, generator=None):
         """The learned prior depends on the input; without one, a pseudo-input is chosen
         uniformly at random and z is drawn exactly from its spike-and-slab encoding."""
@@ -466,18 +553,50 @@ class LearnedPriorVSC(VSC):
         return on.to(mu.dtype) * (mu + std * torch.randn(mu.shape, generator=generator, device=self.device))
 
 
-MODELS: dict[str, type[LatentModel]] = {"ae": AE, "vae": VAE, "vsc": VSC}
+#: the model classes by (kind, prior). Adding a variant is one class and one entry here (with
+#: :func:`register_variant`): configurations accept its kind and prior, and :func:`build_model`
+#: builds it; everything outside this module asks the model what it can do.
+VARIANTS: dict[tuple[str, str], type[LatentModel]] = {
+    ("ae", "fixed"): AE,
+    ("vae", "fixed"): VAE,
+    ("vsc", "fixed"): VSC,
+    ("vsc", "learned"): LearnedPriorVSC,
+}
+#: the class of each kind with its default prior
+MODELS: dict[str, type[LatentModel]] = {kind: cls for (kind, prior), cls in VARIANTS.items() if prior == "fixed"}
+
+
+def register_variant(kind: str, prior: str, cls: type[LatentModel]) -> type[LatentModel]:
+    """Add a model class under (kind, prior); a taken pair is an error."""
+    if not (isinstance(cls, type) and issubclass(cls, LatentModel)):
+        raise TypeError(f"a variant must be a LatentModel subclass, got {cls!r}.")
+    if (kind, prior) in VARIANTS and VARIANTS[(kind, prior)] is not cls:
+        raise ValueError(f"the variant kind={kind!r}, prior={prior!r} is already {VARIANTS[(kind, prior)].__name__}.")
+    VARIANTS[(kind, prior)] = cls
+    if prior == "fixed":
+        MODELS[kind] = cls
+    return cls
+
+
+def kinds() -> tuple[str, ...]:
+    """The registered model kinds."""
+    return tuple(dict.fromkeys(kind for kind, _ in VARIANTS))
+
+
+def priors(kind: str) -> tuple[str, ...]:
+    """The priors registered for ``kind``."""
+    return tuple(prior for k, prior in VARIANTS if k == kind)
 
 
 def build_model(config: ModelConfig, input_shape=(1, 28, 28)) -> LatentModel:
-    """Instantiate the model class named by ``config.kind`` (VSC with ``prior="learned"``:
-    :class:`LearnedPriorVSC`)."""
-    if config.kind not in MODELS:
-        raise ValueError(f"unknown model kind {config.kind!r}; available: {', '.join(MODELS)}.")
-    cls = LearnedPriorVSC if config.kind == "vsc" and config.prior == "learned" else MODELS[config.kind]
+    """Instantiate the variant registered for ``(config.kind, config.prior)``."""
+    if (config.kind, config.prior) not in VARIANTS:
+        raise ValueError(f"no model for kind={config.kind!r} with prior={config.prior!r}; registered: "
+                         + ", ".join(f"{k}/{p}" for k, p in VARIANTS) + ".")
+    cls = VARIANTS[(config.kind, config.prior)]
     model = cls(config, input_shape)
     if config.init == "xavier":
         model.reset_parameters_xavier()
-        if isinstance(model, VSC):
+        if model.has_spikes:
             model.fill_spike_bias()
     return model

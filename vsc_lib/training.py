@@ -32,10 +32,10 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from . import datasets
+from . import datasets, schedules
 from .config import CACHE_VERSION, RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
-from .models import VSC, LatentModel, build_model
+from .models import LatentModel, build_model
 from .paths import cache_dir, write_atomic
 
 
@@ -89,34 +89,18 @@ def iterations_per_epoch(num_examples: int, batch_size: int) -> int:
 
 
 def c_at(config: RunConfig, iteration: int, total_iterations: int) -> float:
-    """Relaxation sharpness, linear in the iteration from ``c_start`` to ``c_end``."""
-    m = config.model
-    fraction = iteration / max(total_iterations - 1, 1)
-    return m.c_start + (m.c_end - m.c_start) * fraction
+    """Relaxation sharpness of a run at an iteration (see :func:`vsc_lib.schedules.c_at`)."""
+    return schedules.c_at(config.model, iteration, total_iterations)
 
 
 def lam_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
-    """Warm-up coefficient: 0 for ``warmup_epochs`` (or ``warmup_iterations``), then linear to
-    exactly 1 over the ramp."""
-    m = config.model
-    if not m.uses_warmup:
-        return 1.0
-    if m.warmup_iterations or m.warmup_ramp_iterations:
-        hold, ramp = m.warmup_iterations, m.warmup_ramp_iterations
-    else:
-        hold = round(m.warmup_epochs * iters_per_epoch)
-        ramp = round(m.warmup_ramp_epochs * iters_per_epoch)
-    if iteration < hold:
-        return 0.0
-    if ramp == 0:
-        return 1.0
-    return min(1.0, (iteration - hold + 1) / ramp)
+    """Warm-up coefficient of a run at an iteration (see :func:`vsc_lib.schedules.lam_at`)."""
+    return schedules.lam_at(config.model, iteration, iters_per_epoch)
 
 
 def kl_anneal_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> float:
-    """KL warm-up factor: linear from 0 to 1 over ``kl_warmup_epochs``, then 1."""
-    ramp = round(config.model.kl_warmup_epochs * iters_per_epoch)
-    return 1.0 if ramp == 0 else min(1.0, (iteration + 1) / ramp)
+    """KL warm-up factor of a run at an iteration (see :func:`vsc_lib.schedules.kl_anneal_at`)."""
+    return schedules.kl_anneal_at(config.model, iteration, iters_per_epoch)
 
 
 def lr_at(config: RunConfig, epoch: int) -> float:
@@ -364,7 +348,6 @@ def train(
 
     per_epoch = t.epoch_iterations if blocks else iterations_per_epoch(num_train, t.batch_size)
     total_iterations = per_epoch * t.num_epochs
-    is_vsc = isinstance(model, VSC)
     bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
                desc=run_name(config), unit="it", mininterval=1.0, dynamic_ncols=True)
     try:
@@ -381,10 +364,7 @@ def train(
                          else torch.arange(num_train)).to(device)
             for step in range(per_epoch):
                 iteration = epoch * per_epoch + step
-                model.kl_anneal = kl_anneal_at(config, iteration, per_epoch)
-                if is_vsc:
-                    model.set_schedule(c=c_at(config, iteration, total_iterations),
-                                       lam=lam_at(config, iteration, per_epoch))
+                model.schedule(iteration, per_epoch, total_iterations)
                 if blocks:
                     batch = x_train[stream.next().to(device)]
                 else:
@@ -405,9 +385,7 @@ def train(
                     if progress:
                         bar.set_postfix_str(_postfix(epoch, output), refresh=False)
                 bar.update(1)
-            row = {"epoch": epoch, "lr": lr_at(config, epoch)}
-            if is_vsc:
-                row.update(c=float(model.c), lam=float(model.lam))
+            row = {"epoch": epoch, "lr": lr_at(config, epoch)} | model.schedule_state()
             row.update({f"train_{k}": v for k, v in accumulator.means().items()})
             row.update({f"test_{k}": v for k, v in evaluate(model, x_test).items()})
             elapsed += time.perf_counter() - began
@@ -416,7 +394,7 @@ def train(
             if progress:
                 bar.set_postfix_str(
                     f"ep {epoch} train -ELBO {row['train_neg_elbo']:.1f} test -ELBO {row['test_neg_elbo']:.1f}"
-                    + (f" active {row['test_active_hard']:.1f}" if is_vsc else ""), refresh=True)
+                    + (f" active {row['test_active_hard']:.1f}" if model.has_spikes else ""), refresh=True)
             if checkpoint is not None:
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
                 write_atomic(checkpoint, _tensor_bytes({

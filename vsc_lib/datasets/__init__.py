@@ -90,6 +90,8 @@ class Dataset:
             ``"any"`` (checked when the data are given); decides :attr:`likelihoods`.
         classes: class names, indexed by label.
         factor_names: names of the ground-truth factors (empty: none known).
+        factor_groups: the group index of each factor, for block scores (Smiley: eyes, mouth,
+            hat, bow tie); empty when the factors are not grouped.
         read: ``read(split, root) -> Split`` for the whole split (None: the data are not
             stored, they are passed by the user).
         prepare: ``prepare(root, log)`` makes the files available and verified (None: nothing
@@ -103,11 +105,15 @@ class Dataset:
     values: str
     classes: tuple[str, ...] = ()
     factor_names: tuple[str, ...] = ()
+    factor_groups: tuple[int, ...] = ()
     read: Callable[[str, Path], Split] | None = None
     prepare: Callable[..., object] | None = None
     scale: float = 1.0
 
     def __post_init__(self):
+        if self.factor_groups and len(self.factor_groups) != len(self.factor_names):
+            raise ValueError(f"dataset {self.name!r}: {len(self.factor_groups)} factor groups for "
+                             f"{len(self.factor_names)} factors; give one group per factor.")
         if self.values not in VALUE_KINDS:
             raise ValueError(f"dataset {self.name!r}: values={self.values!r} is not one of {', '.join(VALUE_KINDS)}.")
 

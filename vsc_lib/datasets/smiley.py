@@ -33,5 +33,6 @@ def prepare(root: Path, log=print) -> None:
 DATASET = register(Dataset(
     "smiley", "Smiley faces, 32 x 32 binary images with 4 attribute groups and 18 factors",
     input_shape=(1, smiley.SIDE, smiley.SIDE), values="pixels", classes=CLASSES, factor_names=smiley.FACTORS,
+    factor_groups=tuple(int(g) for g in smiley.GROUP_OF_FACTOR),
     read=read, prepare=prepare,
 ))

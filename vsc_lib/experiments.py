@@ -24,7 +24,6 @@ checksum and the settings they were computed with; a retrained model, other sett
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from collections.abc import Callable
@@ -36,6 +35,7 @@ import torch
 from . import analysis, datasets, metrics
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
+from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
 from .paths import cache_dir, write_atomic
 from .recipes import EARLIER, RECIPES, recipe_config
 from .sweep import in_workers
@@ -55,93 +55,8 @@ FACTOR_SCORES_VERSION = 6
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
 
-@dataclass(frozen=True)
-class Family:
-    """What a family name stands for (see :func:`parse_family`)."""
-
-    kind: str  # "vae" or "vsc"
-    beta: float = 1.0
-    alpha: float | None = None
-    prior: str = "fixed"
-    selector: str = "softmax"
-    #: trained with the grid's authors' recipe (``Grid.recipe``), with these ingredients put back
-    recipe: bool = False
-    ingredients: tuple[str, ...] = ()
-    #: fixed-prior VSC: the authors' spike form (log pi = min(v, 0)) and their long spike-only phase
-    spike_form: str = "sigmoid"
-    hold: bool = False
-
-
-_FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>[+min0][+hold]' (e.g. 'vsc0.01', 'vsc0.01+min0'), "
-                f"'lvsc<alpha>[-<selector>]' (e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}), "
-                "'authors', 'authors~<ingredient>' or 'authors-beta<beta>' with 0 < alpha < 1 and beta > 0")
 #: fixed-prior VSC with the authors' spike-only phase: lambda = 0 for 37.5 % of training, ramp over 2.5 %
 HOLD_FRACTION, HOLD_RAMP_FRACTION = 0.375, 0.025
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-def parse_family(family: str) -> Family:
-    """``"vae"``; ``"beta<b>"``: the beta-VAE; ``"vsc<a>"``: VSC with the fixed prior;
-    ``"lvsc<a>"`` or ``"lvsc<a>-<selector>"``: VSC with the learned prior (softmax selector by
-    default). A clear error for anything else."""
-    if not isinstance(family, str):
-        raise ValueError(f"unknown model family {family!r} (not a string); {_FAMILY_HELP}.")
-    if family == "vae":
-        return Family("vae")
-    if family.startswith("authors"):
-        rest = family[len("authors"):]
-        if rest.startswith("-beta"):
-            beta = _number(rest[5:])
-            if 0.0 < beta < 1e4:
-                return Family("vae", beta=beta, recipe=True)
-        else:
-            ingredients = tuple(rest.split("~")[1:]) if rest.startswith("~") or not rest else None
-            if ingredients is not None and all(i in EARLIER for i in ingredients):
-                return Family("vsc", prior="learned", recipe=True, ingredients=ingredients)
-        raise ValueError(f"unknown model family {family!r}; {_FAMILY_HELP} (ingredients: {', '.join(EARLIER)}).")
-    if family.startswith("vsc") and "+" in family:
-        base, *mods = family.split("+")
-        if set(mods) <= {"min0", "hold"} and len(set(mods)) == len(mods):
-            plain = parse_family(base)
-            if plain.prior == "fixed":
-                return Family("vsc", alpha=plain.alpha, spike_form="min0" if "min0" in mods else "sigmoid",
-                              hold="hold" in mods)
-    if family.startswith("beta"):
-        beta = _number(family[4:])
-        if 0.0 < beta < 1e4:
-            return Family("vae", beta=beta)
-    elif family.startswith(("vsc", "lvsc")):
-        learned = family.startswith("lvsc")
-        alpha_text, _, selector = family[4 if learned else 3:].partition("-")
-        alpha = _number(alpha_text)
-        if 0.0 < alpha < 1.0 and (not selector or (learned and selector in SELECTORS)):
-            return Family("vsc", alpha=alpha, prior="learned" if learned else "fixed", selector=selector or "softmax")
-    raise ValueError(f"unknown model family {family!r}; {_FAMILY_HELP}.")
-
-
-def family_alpha(family: str) -> float | None:
-    """None for the VAE families, alpha for the VSC ones; a clear error for an unknown name."""
-    return parse_family(family).alpha
-
-
-def family_label(family: str) -> str:
-    f = parse_family(family)
-    if f.recipe:
-        if f.kind == "vae":
-            return f"β-VAE β={f.beta:g} (authors' body)"
-        return "VSC, authors' recipe" + "".join(f", {EARLIER[i]}" for i in f.ingredients)
-    if f.kind == "vae":
-        return "VAE" if f.beta == 1.0 else f"β-VAE β={f.beta:g}"
-    if f.prior == "fixed":
-        extra = [text for on, text in ((f.spike_form == "min0", "min(v, 0) spike"), (f.hold, "long spike-only phase")) if on]
-        return f"VSC α={f.alpha:g}" + (f" ({', '.join(extra)})" if extra else "")
-    return f"VSC learned prior α={f.alpha:g}" + ("" if f.selector == "softmax" else f" ({f.selector})")
 
 
 def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int = 400, dataset: str = "mnist",

@@ -18,8 +18,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-#: One colour per model, the same in every chapter.
-MODEL_COLOURS = {"AE": "#4d4d4d", "VAE": "#1f77b4", "beta-VAE": "#9467bd", "VSC": "#d62728", "VSC + warm-up": "#ff7f0e"}
+from .families import family_record
+
+#: One colour per model in chapters 1-5, taken from the family records that chapters 6-8 use
+#: (:mod:`vsc_lib.families`), so a model has the same colour everywhere.
+MODEL_COLOURS = {"AE": "#4d4d4d", "VAE": family_record("vae").colour, "beta-VAE": family_record("beta4").colour,
+                 "VSC": family_record("vsc0.01").colour, "VSC + warm-up": family_record("vsc0.5").colour}
 
 
 def use_book_style() -> None:
@@ -192,12 +196,15 @@ def plot_class_patterns(panels: dict[str, np.ndarray], class_names, min_pi: floa
 
 
 def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx: bool = False,
-                errors: dict[str, np.ndarray] | None = None, title: str | None = None) -> Figure:
-    """Line plot of several named series over a common x, with optional error bars."""
+                errors: dict[str, np.ndarray] | None = None, title: str | None = None,
+                colours: dict[str, str] | None = None) -> Figure:
+    """Line plot of several named series over a common x, with optional error bars. Colours by
+    series name from ``colours``, else the model's colour (:data:`MODEL_COLOURS`, by the name's
+    part before " (")."""
     fig, ax = new_figure(figsize=(5, 3.2))
     handles = []
     for name, values in series.items():
-        colour = MODEL_COLOURS.get(name.split(" (")[0])
+        colour = (colours or {}).get(name) or MODEL_COLOURS.get(name.split(" (")[0])
         if errors and name in errors:
             handles.append(ax.errorbar(x, values, yerr=errors[name], marker="o", ms=3, capsize=2, label=name,
                                        color=colour))
@@ -237,10 +244,6 @@ def plot_latent_grids(panels: dict[str, np.ndarray], title: str | None = None) -
     if title:
         fig.suptitle(title)
     return fig
-
-
-#: One colour per sweep family (see ``vsc_lib.experiments``).
-FAMILY_COLOURS = {"vae": "#1f77b4", "vsc0.5": "#ff7f0e", "vsc0.2": "#2ca02c", "vsc0.1": "#8c564b", "vsc0.01": "#d62728"}
 
 
 def plot_versus_latent(panels: dict[str, dict[str, tuple]], ylabel: str, references: dict[str, dict[str, tuple]] | None = None,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, config_hash, run_name
+from vsc_lib.config import CACHE_VERSION, DataConfig, ModelConfig, RunConfig, TrainConfig, config_hash, run_name
 
 # a different valid value for every field of every part
 CHANGES = {
@@ -118,10 +118,15 @@ def test_configs_are_frozen():
         ModelConfig().alpha = 0.5
 
 
-def test_fields_added_later_leave_earlier_run_names_unchanged():
-    """Runs cached before the learned-prior fields existed keep their names (pinned from then)."""
+def test_the_run_name_hashes_every_field_with_the_cache_version():
+    """Cache version 2 hashes the whole configuration (version 1 left later fields out while they
+    had their defaults: the name pinned from then is no longer used); a config.json written
+    before a field existed still reads, with the field at its default."""
+    import hashlib
+
     config = RunConfig(DataConfig("mnist"), ModelConfig(kind="vae", latent_dim=16), TrainConfig(num_epochs=30))
-    assert run_name(config) == "mnist-vae-mlp-j16-3eeb38f5ff94"
+    expected = hashlib.sha256(f"v{CACHE_VERSION}:{config.to_json()}".encode()).hexdigest()[:12]
+    assert run_name(config) == f"mnist-vae-mlp-j16-{expected}" != "mnist-vae-mlp-j16-3eeb38f5ff94"
     stored = config.to_dict()
     for name in ("prior", "num_pseudo_inputs", "selector", "likelihood", "variance_floor", "spike_form",
                  "spike_floor", "pseudo_sharpness", "init", "warmup_iterations", "warmup_ramp_iterations"):

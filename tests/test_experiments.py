@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from vsc_lib import experiments
-from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vsc_lib.config import CACHE_VERSION, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
 from vsc_lib.readings import NBSP as NB
 from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
@@ -84,15 +84,23 @@ def test_every_study_has_the_three_profiles_and_valid_runs():
         Grid("bad", ("smiley",), ("beta1",), (8,), (0,), num_epochs=1, num_validation=10)
 
 
-def test_evaluation_settings_of_the_quantitative_chapter_did_not_change():
-    """Stored evaluations are reused only with identical settings: the grids of chapter 6 must
-    keep the settings their evaluations were stored with."""
+def test_evaluation_settings_name_everything_an_evaluation_depends_on():
+    """A stored evaluation is reused only with identical settings, so they must differ whenever
+    what the evaluation computes differs."""
+    import dataclasses
+
     for grid in GRIDS.values():
         for family in grid.families:
-            assert experiments.basic_settings(grid, family) == {
-                "elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels,
-                "probe": family in ("vae", "vsc0.01")}
-    assert "validation" in experiments.basic_settings(experiments.SMILEY_GRIDS["book"], "beta1")
+            settings = experiments.basic_settings(grid, family)
+            assert settings["probe"] == (family in ("vae", "vsc0.01"))
+            assert settings["validation"] is None and settings["factor_scores"] is False
+    smiley = experiments.basic_settings(experiments.SMILEY_GRIDS["book"], "beta1")
+    assert smiley["validation"] and smiley["factor_scores"] is True
+    grid = GRIDS["quick"]
+    for change in ({"elbo_samples": grid.elbo_samples + 1}, {"probe_labels": grid.probe_labels + 1},
+                   {"conditional": not grid.conditional}):
+        assert experiments.basic_settings(dataclasses.replace(grid, **change), "vae") != \
+            experiments.basic_settings(grid, "vae")
 
 
 def test_paper_grid_shares_the_vsc_chapter_run():
@@ -161,7 +169,7 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
     stored = next((tmp_path / "_evals").glob("mnist-vae-*/basic.json"))
     stored.write_text("{ not json")
     third = run_grid(grid, workers=1, cache=tmp_path, progress=False)
-    assert third.trained == 0 and json.loads(stored.read_text())["eval_version"] == experiments.EVAL_VERSION
+    assert third.trained == 0 and json.loads(stored.read_text())["cache_version"] == CACHE_VERSION
     cell = next(c for c in grid.cells() if experiments.run_name(grid.config(c)) == stored.parent.name)
     assert third.values[cell]["test_neg_elbo"] == pytest.approx(first.values[cell]["test_neg_elbo"])
     iw = experiments.iw_evaluation(experiments.load_cell(grid, ("mnist", "vsc0.01", 4, 0), cache=tmp_path), grid)

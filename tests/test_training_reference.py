@@ -16,8 +16,10 @@ SAME_KERNELS = torch.backends.cpu.get_cpu_capability() == RECORD["cpu_capability
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_default_fields_keep_the_cache_name(name):
-    assert config_hash(case_config(name)) == RECORD["cases"][name]["config_hash"]
+def test_no_run_cached_under_cache_version_1_is_reused(name):
+    """The reference holds each case's run name under cache version 1 (with its hash shims); the
+    version bump renamed every run, so those folders are never read (they are retrained)."""
+    assert config_hash(case_config(name)) != RECORD["cases"][name]["config_hash"]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -16,41 +16,35 @@ picks one:
 - ``paper``: paper-size grids (for chapter 6 the paper's full grid, 30 epochs, 144 runs;
   hours on 2 cores; see the README for the commands that train them ahead of a build).
 
-Evaluations are stored as ``<cache>/_evals/<run name>/<what>.json`` together with the model's
-checksum and the settings they were computed with; a retrained model, other settings or a newer
-``EVAL_VERSION`` recompute them.
+Evaluations are stored by :func:`vsc_lib.cache.cached_evaluation` as
+``<cache>/_evals/<run name>/<what>.json`` together with the model's checksum, the settings they
+were computed with and the cache version; a retrained model or other settings recompute them.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from . import analysis, datasets, metrics
+from .cache import TrainedRun, cached_evaluation
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
-from .paths import cache_dir, write_atomic
+from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
 from .sweep import in_workers
-from .training import TrainedRun, load_run_data, train_or_load
+from .training import load_run_data, train_or_load
 
-#: bump when an evaluation's definition changes; older stored evaluations are then recomputed
-EVAL_VERSION = 1
 #: fraction of the epochs over which the VSC families' KL weight ramps from 0 to 1
 KL_WARMUP_FRACTION = 0.1
 #: learned-prior VSC: fractions of the epochs with the slab held at N(0, 1), then ramped to the learned one
 SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
-#: version of the scores computed from ground-truth factors (datasets with ``has_factors``); bump
-#: when they change: only those datasets' stored evaluations are then recomputed
-FACTOR_SCORES_VERSION = 6
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
 
@@ -259,35 +253,6 @@ def get_grid(name: str | None = None, profile: str = "full", study: str = "laten
     return grids[name]
 
 
-# ---------------------------------------------------------------------------------------------
-# cached evaluations
-
-
-def _eval_path(root: Path, config: RunConfig, what: str) -> Path:
-    return root / "_evals" / run_name(config) / f"{what}.json"
-
-
-def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Callable[[], dict]) -> dict:
-    """``compute()`` for ``run``, stored under ``what``; reused while the model checksum, the
-    settings and EVAL_VERSION are unchanged. A stored file that cannot be read is reported and
-    recomputed (it holds nothing a user made: it is derived from the run)."""
-    root = run.path.parent if run.path is not None else cache_dir()
-    path = _eval_path(root, run.config, what)
-    stamp = {"eval_version": EVAL_VERSION, "model_sha256": run.meta.get("model_sha256"), "settings": settings}
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text())
-            if all(stored.get(k) == v for k, v in stamp.items()):
-                return stored["values"]
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-            print(f"[experiments] the stored evaluation {path} is unreadable; recomputing it.")
-    began = time.perf_counter()
-    values = compute()
-    values["eval_seconds"] = time.perf_counter() - began
-    write_atomic(path, (json.dumps({**stamp, "values": values}, indent=1) + "\n").encode())
-    return values
-
-
 def validation_split(grid: Grid, dataset: str):
     """``(x, factors)`` of the ``grid.num_validation`` training examples that follow the first
     ``grid.num_train`` (never trained on), or None when the grid holds none out."""
@@ -384,18 +349,13 @@ def conditional_class_kept(model, train, test, probe_labels: int, num_inputs: in
 
 
 def basic_settings(grid: Grid, family: str) -> dict:
-    """What a stored basic evaluation must have been computed with to be reused."""
-    settings = {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in grid.probe_families}
-    # added later: present only when used, so the stored evaluations of earlier grids stay valid
-    if grid.num_validation:
-        settings["validation"] = [grid.num_train, grid.num_validation]
-    if grid.class_profiles:
-        settings["class_profiles"] = 2
-    if any(datasets.get(d).has_factors for d in grid.datasets):
-        settings["factor_scores"] = FACTOR_SCORES_VERSION
-    if grid.conditional:
-        settings["conditional"] = 1
-    return settings
+    """What a stored basic evaluation must have been computed with to be reused (a change to
+    what an evaluation computes bumps :data:`vsc_lib.config.CACHE_VERSION` instead)."""
+    return {"elbo_samples": grid.elbo_samples, "probe_labels": grid.probe_labels, "probe": family in grid.probe_families,
+            "validation": [grid.num_train, grid.num_validation] if grid.num_validation else None,
+            "class_profiles": bool(grid.class_profiles),
+            "factor_scores": any(datasets.get(d).has_factors for d in grid.datasets),
+            "conditional": bool(grid.conditional)}
 
 
 def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:

@@ -7,9 +7,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-PROFILE ?= full
-# grids of chapters 6-8: empty = book (the default build) or quick; paper = the paper-size grids
-SWEEP ?=
+# the one setting of how much a build computes: book (default), quick (CI) or paper (paper-size
+# grids of chapters 6 and 8; train them ahead with `make sweep`)
+PROFILE ?= book
 
 .PHONY: setup system venv data mathjax test test-fast book bench lint sweep
 
@@ -30,7 +30,7 @@ data:
 test: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks
 	$(VENV)/bin/ruff format --check --line-length 76 notebooks
-	VSC_BOOK_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
+	VSC_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
 	$(PY) scripts/build_book.py --profile quick
 	$(PY) scripts/check_html.py --html _build/quick/_build/html
 
@@ -45,7 +45,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check --line-length 76 notebooks
 
 book: setup
-	VSC_SWEEP=$(SWEEP) $(PY) scripts/build_book.py --profile $(PROFILE)
+	$(PY) scripts/build_book.py --profile $(PROFILE)
 	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)
 
 sweep: setup  ## train and evaluate the paper-size grids of chapters 6-8 into the run cache (hours; resumable)

@@ -1,14 +1,14 @@
 """Execute every chapter notebook with papermill into book/, then build the HTML with Jupyter Book.
 
-Usage: python scripts/build_book.py [--profile full|quick] [--only 01_autoencoders ...] [--no-html]
+Usage: python scripts/build_book.py [--profile book|quick|paper] [--only 01_autoencoders ...] [--no-html]
 
 Chapters are independent and run two at a time (--jobs), one torch thread each; each one's wall
 time and the total are printed and written to _build/timings-<profile>.json. The executed copies in book/
 are build products: they are regenerated here and never committed.
 
-The full profile renders book/ into _build/html/. The quick profile (CI, `make test`) works in a
+The book and paper profiles render book/ into _build/html/. The quick profile (CI, `make test`) works in a
 copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
-full build.
+real build.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def tidy_for_the_book(path: Path) -> None:
 
 
 def source_folder(profile: str) -> Path:
-    """book/ for the full profile; for the quick one a sibling copy of its prose and links (a
+    """book/ for the book and paper profiles; for the quick one a sibling copy of its prose and links (a
     sibling, so that relative includes such as ../vsc_lib/models.py still resolve)."""
-    if profile == "full":
+    if profile != "quick":
         return BOOK
     folder = ROOT / ".book-quick"
     folder.mkdir(exist_ok=True)
@@ -66,7 +66,7 @@ def source_folder(profile: str) -> Path:
 
 
 def html_folder(profile: str) -> Path:
-    return ROOT / "_build" / "html" if profile == "full" else ROOT / "_build" / "quick" / "_build" / "html"
+    return ROOT / "_build" / "quick" / "_build" / "html" if profile == "quick" else ROOT / "_build" / "html"
 
 
 def execute(name: str, profile: str, folder: Path) -> float:
@@ -80,7 +80,7 @@ def execute(name: str, profile: str, folder: Path) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="full", choices=["full", "quick"])
+    parser.add_argument("--profile", default="book", choices=["book", "quick", "paper"])
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--no-html", action="store_true")
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at the same time (default 2)")
@@ -120,7 +120,7 @@ def main() -> int:
     timings["chapters (wall)"] = time.perf_counter() - total
     if not args.no_html:
         command = [str(Path(sys.executable).with_name("jupyter-book")), "build", f"{folder.name}/", "--all", "-W", "--keep-going"]
-        if args.profile != "full":
+        if args.profile == "quick":
             command += ["--path-output", str(html_folder(args.profile).parent.parent)]
         print(f"[book] {' '.join(command[1:])}", flush=True)
         began = time.perf_counter()

@@ -2,7 +2,7 @@
 # Time a cold full build: `make book` with an empty run cache (a fresh VSC_CACHE_DIR, so the
 # project's own cache in .cache/runs is neither used nor touched). Usage:
 #   bash scripts/cold_build.sh [cache folder, default .cache/book-cold]
-# The per-chapter times land in _build/timings-full.json; the wall time is printed at the end.
+# The per-chapter times land in _build/timings-book.json; the wall time is printed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export VSC_CACHE_DIR=${1:-$PWD/.cache/book-cold}

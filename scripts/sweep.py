@@ -15,7 +15,7 @@ evaluations already in the cache are reused, so an interrupted sweep continues w
 (an unfinished run resumes from its last epoch). Prints the wall time, the training throughput
 and per cell (mean +- sd over seeds) the test -ELBO, the
 active dimensions and the probe accuracies; ``--csv`` writes every run's evaluation. Build the book from that grid with
-``make book SWEEP=paper``.
+``make book PROFILE=paper``.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def test_every_study_has_the_three_profiles_and_valid_runs():
     assert {experiments.parse_family(f).selector for f in experiments.SELECTOR_GRIDS["book"].families} == {
         "softmax", "sharpened", "sigmoid"}
     assert min(len(g.seeds) for g in experiments.HAR_GRIDS.values()) >= 3
-    assert get_grid(profile="quick", study="har").name == "har-quick"
+    assert get_grid("quick", study="har").name == "har-quick"
     with pytest.raises(ValueError, match="unknown study"):
         get_grid(study="celeba")
     with pytest.raises(ValueError, match="validation split needs num_train"):
@@ -111,15 +111,14 @@ def test_paper_grid_shares_the_vsc_chapter_run():
     assert GRIDS["paper"].config(("mnist", "vsc0.01", 200, 0)) == chapter
 
 
-def test_get_grid_follows_the_profile_and_the_environment(monkeypatch):
-    monkeypatch.delenv(experiments.SWEEP_ENV, raising=False)
-    assert get_grid(profile="quick").name == "quick"
-    assert get_grid(profile="full").name == "book"
-    monkeypatch.setenv(experiments.SWEEP_ENV, "paper")
-    assert get_grid(profile="full").name == "paper"
-    assert get_grid(profile="quick").name == "quick"  # the tests' profile never starts the long sweep
-    assert get_grid("quick").name == "quick"
-    with pytest.raises(ValueError, match="unknown sweep grid 'huge'.*VSC_SWEEP"):
+def test_get_grid_follows_the_one_profile_setting(monkeypatch):
+    monkeypatch.delenv("VSC_PROFILE", raising=False)
+    assert get_grid().name == "book"  # the default profile
+    assert get_grid("quick").name == "quick" and get_grid("paper").name == "paper"
+    monkeypatch.setenv("VSC_PROFILE", "paper")
+    assert get_grid().name == "paper" and get_grid(study="har").name == "har-paper"
+    assert get_grid("quick").name == "quick"  # an explicit profile wins over the environment
+    with pytest.raises(ValueError, match="unknown book profile 'huge'.*VSC_PROFILE"):
         get_grid("huge")
 
 
@@ -267,7 +266,7 @@ def test_mean_sd_frame_reads_mean_and_sample_sd_and_marks_missing_columns():
 
 
 def test_chapter_7_never_trains_its_full_size_grid_in_a_build(monkeypatch):
-    monkeypatch.setenv("VSC_SWEEP", "paper")
+    monkeypatch.setenv("VSC_PROFILE", "paper")
     assert get_grid(study="authors", largest="book").name == "authors-book"
     assert get_grid(study="authors").name == "authors-paper"
     assert get_grid("quick", study="authors", largest="book").name == "authors-quick"

@@ -41,7 +41,8 @@ def test_every_notebook_is_a_chapter_of_the_book():
 def test_book_profiles():
     from vsc_lib.book import get_profile
 
-    quick, full = get_profile("quick"), get_profile("full")
+    quick, full = get_profile("quick"), get_profile("book")
+    assert get_profile("paper").data().num_train is None and quick.quick and not full.quick
     assert quick.epochs(30) == 1 and full.epochs(30) == 30
     assert quick.data().num_train == 1000 and full.data("fashion_mnist").num_train is None
     with pytest.raises(ValueError, match="unknown book profile 'fast'"):

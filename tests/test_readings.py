@@ -26,11 +26,11 @@ def test_grid_kind_reads_every_study_name(name, kind):
 
 
 def test_grid_notes_say_what_the_build_used():
-    book = readings.smiley_grid_note(get_grid("book", "full", "smiley"), 5, ["VSC a", "VSC b"], 2, 0, 0.0)
+    book = readings.smiley_grid_note(get_grid("book", "smiley"), 5, ["VSC a", "VSC b"], 2, 0, 0.0)
     assert "One seed per cell" in book and "Every run and evaluation came from the run cache" in book
-    quick = readings.har_grid_note(get_grid("quick", "quick", "har"), trained=12, wall_seconds=90)
+    quick = readings.har_grid_note(get_grid("quick", "har"), trained=12, wall_seconds=90)
     assert "only check that the chapter runs" in quick and "trained 12 runs in 1.5 minutes" in quick
-    latent = readings.latent_grid_note(get_grid("book", "full"), 3, 120, 9876.0)
+    latent = readings.latent_grid_note(get_grid("book"), 3, 120, 9876.0)
     assert "not converged" in latent and "9,876 training images per second" in latent
 
 
@@ -219,12 +219,12 @@ def test_fixed_spike_effects_for_both_outcomes():
 
 
 def test_authors_size_note_states_the_sizes_and_the_width_exception():
-    grid = get_grid("book", "full", "authors")
+    grid = get_grid("book", "authors")
     note = readings.authors_size_note(grid, 400, 10_000, 6)
     assert f"**400 hidden units** (13{NB}%" in note and f"(5.0{NB}% of their 200,000)" in note
     assert "width ingredient only at full size" in note and "one of 6 ingredients" in note
     assert "width ingredient" not in readings.authors_size_note(grid, 600, 10_000, 7)
-    assert "far too short" in readings.authors_size_note(get_grid("quick", "quick", "authors"), 60, 200, 2)
+    assert "far too short" in readings.authors_size_note(get_grid("quick", "authors"), 60, 200, 2)
 
 
 def test_spike_group_reading_tells_single_groups_from_combinations():

@@ -1,6 +1,13 @@
-"""Build profiles of the book: ``full`` (the real experiments) and ``quick`` (tiny subsets, one
-epoch, for CI and the notebook tests). A chapter's ``parameters`` cell sets ``profile``; papermill
-overrides it with ``-p profile quick`` and the tests through ``$VSC_BOOK_PROFILE``."""
+"""Build profiles of the book, the one setting that says how much a build computes:
+
+- ``quick``: tiny subsets, one epoch, the quick sweep grids (CI and the notebook tests);
+- ``book`` (the default): the real experiments of chapters 1-5 and the book-size grids of 6-8;
+- ``paper``: as ``book``, with the paper-size grids of chapters 6 and 8 (hours on 2 cores;
+  train them ahead with ``make sweep``). Chapter 7's full-size runs are never trained inside a
+  build; it shows them when they are in the cache.
+
+A chapter's ``parameters`` cell sets ``profile``; papermill overrides it (``-p profile quick``),
+and ``$VSC_PROFILE`` sets it for everything else (the tests, ``make book PROFILE=...``)."""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ from dataclasses import dataclass
 
 from .config import DataConfig
 
-PROFILE_ENV = "VSC_BOOK_PROFILE"
+PROFILE_ENV = "VSC_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -17,7 +24,8 @@ class Profile:
     """How much data and how many epochs a chapter uses.
 
     Attributes:
-        name: ``"full"`` or ``"quick"``.
+        name: ``"quick"``, ``"book"`` or ``"paper"``; also the name of the sweep grids the
+            profile's chapters 6-8 use (:func:`vsc_lib.experiments.get_grid`).
         num_train, num_test: subset sizes (``None``: the whole split).
         max_epochs: cap on every run's epochs (``None``: as the chapter asks).
         num_eval: test images used by the heavier analyses.
@@ -29,6 +37,10 @@ class Profile:
     max_epochs: int | None
     num_eval: int
 
+    @property
+    def quick(self) -> bool:
+        return self.name == "quick"
+
     def epochs(self, full: int) -> int:
         """``full`` epochs, capped in the quick profile."""
         return full if self.max_epochs is None else min(full, self.max_epochs)
@@ -38,16 +50,19 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", num_train=None, num_test=None, max_epochs=None, num_eval=10_000),
     "quick": Profile("quick", num_train=1000, num_test=500, max_epochs=1, num_eval=500),
+    "book": Profile("book", num_train=None, num_test=None, max_epochs=None, num_eval=10_000),
+    "paper": Profile("paper", num_train=None, num_test=None, max_epochs=None, num_eval=10_000),
 }
+DEFAULT_PROFILE = "book"
 
 
 def get_profile(name: str | None = None) -> Profile:
-    """The named profile; ``None`` reads ``$VSC_BOOK_PROFILE`` (default ``full``)."""
-    name = name or os.environ.get(PROFILE_ENV, "full")
+    """The named profile; ``None`` reads ``$VSC_PROFILE`` (default ``book``)."""
+    name = name or os.environ.get(PROFILE_ENV) or DEFAULT_PROFILE
     if name not in PROFILES:
-        raise ValueError(f"unknown book profile {name!r}; use one of {', '.join(PROFILES)}.")
+        raise ValueError(f"unknown book profile {name!r}; use one of {', '.join(PROFILES)} (the 'profile' parameter "
+                         f"or ${PROFILE_ENV}).")
     return PROFILES[name]
 
 

@@ -7,9 +7,9 @@ linear KL warm-up over the first tenth of training (the library's documented fix
 near-collapse of the paper's relaxation at small alpha); ``"lvsc<alpha>[-<selector>]"``, VSC
 with the learned prior and the UAI recipe. A *cell* is (dataset, family, latent_dim, seed).
 
-Each study (``STUDIES``: ``latent`` for chapter 6, ``smiley`` and ``selectors`` for chapter 7,
-``har`` for chapter 8) has three grids; ``$VSC_SWEEP`` or a chapter's ``sweep`` parameter
-picks one:
+Each study (``STUDIES``: ``latent`` and ``fixed`` for chapter 6, ``authors`` and ``ablation``
+for chapter 7, ``har`` for chapter 8) has three grids, one per book profile (``$VSC_PROFILE`` or a
+chapter's ``profile`` parameter, see :mod:`vsc_lib.book`):
 
 - ``quick``: CI and the notebook tests; tiny subsets, one epoch.
 - ``book``: what the default full build trains; sized to fit the book's cold-build budget.
@@ -23,7 +23,6 @@ were computed with and the cache version; a retrained model or other settings re
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -231,22 +230,18 @@ FIXED_GRIDS: dict[str, Grid] = {
 #: each chapter's grids by profile name
 STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS,
                                        "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS}
-SWEEP_ENV = "VSC_SWEEP"
+def get_grid(profile: str | None = None, study: str = "latent", largest: str = "paper") -> Grid:
+    """The grid of a study for a book profile (``quick``, ``book`` or ``paper``; None reads
+    ``$VSC_PROFILE``, see :func:`vsc_lib.book.get_profile`). Studies: ``latent`` (chapter 6),
+    ``fixed`` (chapter 6's last section), ``authors`` / ``ablation`` (chapter 7), ``har``
+    (chapter 8), ``smiley`` / ``selectors``. ``largest`` caps the choice (chapter 7 never
+    trains its full-size grid inside a build: ``largest="book"``)."""
+    from .book import get_profile
 
-
-def get_grid(name: str | None = None, profile: str = "full", study: str = "latent", largest: str = "paper") -> Grid:
-    """The named grid of a study (``latent``: chapter 6, ``authors``/``ablation``: chapter 7,
-    ``fixed``: chapter 6's last section, ``har``: chapter 8). ``name=None``: ``quick`` for the
-    quick profile (whatever ``$VSC_SWEEP`` says, so that tests never start a long sweep),
-    otherwise ``$VSC_SWEEP`` or ``book``. ``largest`` caps the choice (chapter 7 never trains
-    its full-size grid inside a build: ``largest="book"``)."""
     if study not in STUDIES:
         raise ValueError(f"unknown study {study!r}; use one of {', '.join(STUDIES)}.")
-    if not name:
-        name = "quick" if profile == "quick" else os.environ.get(SWEEP_ENV) or "book"
+    name = get_profile(profile).name
     grids = STUDIES[study]
-    if name not in grids:
-        raise ValueError(f"unknown sweep grid {name!r}; use one of {', '.join(grids)} (set ${SWEEP_ENV} or the 'sweep' parameter).")
     order = list(grids)
     if largest in order and order.index(name) > order.index(largest):
         name = largest

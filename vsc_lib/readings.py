@@ -76,7 +76,7 @@ def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second:
     if grid_kind(grid.name) == "book":
         note += ("It is the default because the paper's full grid (six latent sizes, 30 epochs, 144 runs) takes "
                  "hours on the two CPU cores the book is built on, far beyond the build budget; "
-                 "`make book SWEEP=paper` builds this chapter from that grid instead (`python scripts/sweep.py` trains "
+                 "`make book PROFILE=paper` builds this chapter from that grid instead (`python scripts/sweep.py` trains "
                  f"it into the cache beforehand, resumably). Runs of {grid.num_epochs} epochs are not converged: read "
                  "the curves' shapes and the gaps between families rather than the absolute bound. ")
     elif grid_kind(grid.name) == "quick":
@@ -226,7 +226,7 @@ def targets_verdict(met: Sequence[bool | None], grid_name: str, num_epochs: int)
     if grid_kind(grid_name) != "paper":
         verdict += (f"The targets refer to trained models; with the {num_epochs}-epoch runs of the {grid_name} grid a "
                     "miss says more about the training budget than about the method, which is why the full grid exists "
-                    "(`make book SWEEP=paper`). ")
+                    "(`make book PROFILE=paper`). ")
     verdict += ("What was tried for the misses: for classification, the two VSC codes above (the slab mean recovers what "
                 "the gated code loses); for the VAE's bound, longer training outside the build "
                 "(`python research/vae_j16_long_training.py` trains the $J = 16$ VAE for 80 epochs with three recipes; the "
@@ -243,7 +243,7 @@ def smiley_grid_note(grid, num_betas: int, vsc_labels: Sequence[str], other_sele
             f"({', '.join(vsc_labels)}) at {_latent_set(grid.latent_dims)}, {len(grid.seeds)} seed(s) each, "
             f"{grid.num_epochs} epochs, plus {other_selector_runs} runs for the other selector forms. ")
     if grid_kind(grid.name) == "book":
-        note += ("One seed per cell keeps the chapter inside the book's build budget; `make book SWEEP=paper` builds it "
+        note += ("One seed per cell keeps the chapter inside the book's build budget; `make book PROFILE=paper` builds it "
                  "from three seeds of 20 epochs (and β up to 16) instead. ")
     elif grid_kind(grid.name) == "quick":
         note += QUICK_SENTENCE.format(what="images")
@@ -672,7 +672,7 @@ def har_grid_note(grid, trained: int, wall_seconds: float) -> str:
             f"× {len(grid.seeds)} seeds, {grid.num_epochs} epochs each, Adam (learning rate $10^{{-3}}$, batches of "
             f"{grid.batch_size}). ")
     if grid_kind(grid.name) == "book":
-        note += "`make book SWEEP=paper` builds it from six latent sizes, five seeds and 60 epochs instead. "
+        note += "`make book PROFILE=paper` builds it from six latent sizes, five seeds and 60 epochs instead. "
     elif grid_kind(grid.name) == "quick":
         note += QUICK_SENTENCE.format(what="windows")
     return note + _trained_sentence(trained, wall_seconds)

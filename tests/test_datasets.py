@@ -102,3 +102,21 @@ def test_the_allow_list_unpickler_loads_only_what_it_allows(tmp_path):
         import collections
 
         AllowListUnpickler(io.BytesIO(pickle.dumps(collections.OrderedDict(a=1))), {}, "my file").load()
+
+
+def test_a_new_dataset_module_in_the_package_is_found_without_touching_any_other_file(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "toy_file.py").write_text(
+        "import torch\n"
+        "from vsc_lib.datasets import Dataset, Split, register\n"
+        "register(Dataset('toy_file', 'four pixels', input_shape=(4,), values='pixels', classes=('a',),\n"
+        "                 read=lambda split, root: Split(torch.full((8, 4), 0.5), torch.zeros(8, dtype=torch.int64))))\n")
+    monkeypatch.setattr(datasets, "_REGISTRY", dict(datasets._REGISTRY))
+    monkeypatch.setattr(datasets, "__path__", [*datasets.__path__, str(tmp_path)])
+    monkeypatch.delitem(sys.modules, "vsc_lib.datasets.toy_file", raising=False)
+    datasets._register_all()
+    assert datasets.names()[-1] == "toy_file"
+    assert datasets.load_dataset("toy_file", "test", subset=3).x.shape == (3, 4)
+    assert RunConfig(DataConfig("toy_file"), ModelConfig(kind="vae")).input_shape == (4,)
+    sys.modules.pop("vsc_lib.datasets.toy_file", None)

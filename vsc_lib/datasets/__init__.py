@@ -9,7 +9,8 @@ Registered: ``mnist``, ``fashion_mnist`` (IDX files from offline sources), ``smi
 ``har`` (UCI HAR windows) and ``array`` (a user's own array, see :mod:`vsc_lib.fit`).
 
 Adding a dataset is one module in this package that builds a :class:`Dataset` and calls
-:func:`register`, plus its import at the bottom of this file and its tests; for example::
+:func:`register` (every module here is imported when the package is), plus its tests; for
+example::
 
     # vsc_lib/datasets/my_data.py
     from . import Dataset, Split, register
@@ -207,8 +208,19 @@ def load_dataset(name: str, split: str = "train", subset: int | None = None, sub
     return get(name).load(split, subset, subset_mode, seed, root)
 
 
-# the registered datasets (each module registers itself)
-from . import mnist, fashion_mnist, smiley, har, array  # noqa: E402, F401, I001
+def _register_all() -> None:
+    """Import every module of this package: each dataset module registers itself. The book's
+    datasets come first, in this order; any other module is found by name."""
+    import importlib
+    import pkgutil
+
+    book = ("mnist", "fashion_mnist", "smiley", "har", "array")
+    others = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in book)
+    for name in (*book, *others):
+        importlib.import_module(f"{__name__}.{name}")
+
+
+_register_all()
 
 __all__ = ["Dataset", "ImageDataset", "PIXEL_LIKELIHOODS", "REAL_LIKELIHOODS", "Split", "get", "load_dataset", "names",
            "register"]

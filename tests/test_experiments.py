@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -11,6 +12,7 @@ import torch
 
 from vsc_lib import experiments
 from vsc_lib.config import CACHE_VERSION, DataConfig, ModelConfig, RunConfig, TrainConfig
+from vsc_lib.evaluation import Evaluation
 from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
 from vsc_lib.readings import NBSP as NB
 from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
@@ -132,7 +134,7 @@ def test_reference_tables_only_use_latent_sizes_the_paper_grid_trains():
 
 def _result(rows: dict) -> SweepResult:
     grid = Grid("t", ("mnist",), ("vae", "vsc0.5"), (8, 32), (0, 1), num_epochs=1)
-    return SweepResult(grid, values=rows)
+    return SweepResult(grid, evaluations={cell: evaluation(**values) for cell, values in rows.items()})
 
 
 def test_summaries_are_mean_and_sample_sd_over_seeds_and_selection_ignores_the_test_set():
@@ -158,21 +160,20 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
     grid = Grid("tiny", ("mnist",), ("vae", "vsc0.01"), (4,), (0, 1), num_epochs=1, hidden_dim=16, num_train=300,
                 num_test=100, probe_labels=300, elbo_samples=1, iw_samples=4, iw_images=20)
     first = run_grid(grid, workers=2, cache=tmp_path, progress=False)
-    assert first.trained == 4 and set(first.values) == set(grid.cells())
-    vsc = first.values[("mnist", "vsc0.01", 4, 0)]
-    assert {"test_neg_elbo", "train_neg_elbo", "active_per_example", "dims_used", "probe_gated", "probe_slab_mean"} <= set(vsc)
-    assert 0 <= vsc["active_per_example"] <= 4 and 0 <= vsc["probe_gated"] <= 100
-    assert "probe_default" in first.values[("mnist", "vae", 4, 1)]
+    assert first.trained == 4 and set(first.evaluations) == set(grid.cells())
+    vsc = first.evaluations[("mnist", "vsc0.01", 4, 0)]
+    assert 0 <= vsc.active_per_example <= 4 and 0 <= vsc.probe_gated <= 100 and vsc.probe_slab_mean is not None
+    assert vsc.probe_default is None and first.evaluations[("mnist", "vae", 4, 1)].probe_default is not None
     again = run_grid(grid, workers=1, cache=tmp_path, progress=False)
-    assert again.trained == 0 and again.values == first.values  # everything read back
+    assert again.trained == 0 and again.evaluations == first.evaluations  # everything read back
     stored = next((tmp_path / "_evals").glob("mnist-vae-*/basic.json"))
     stored.write_text("{ not json")
     third = run_grid(grid, workers=1, cache=tmp_path, progress=False)
     assert third.trained == 0 and json.loads(stored.read_text())["cache_version"] == CACHE_VERSION
     cell = next(c for c in grid.cells() if experiments.run_name(grid.config(c)) == stored.parent.name)
-    assert third.values[cell]["test_neg_elbo"] == pytest.approx(first.values[cell]["test_neg_elbo"])
+    assert third.evaluations[cell].test_neg_elbo == pytest.approx(first.evaluations[cell].test_neg_elbo)
     iw = experiments.iw_evaluation(experiments.load_cell(grid, ("mnist", "vsc0.01", 4, 0), cache=tmp_path), grid)
-    assert iw["num_images"] == 20 and iw["iw_neg_log_likelihood"] <= iw["neg_elbo_same_images"] + 1.0
+    assert iw.num_images == 20 and iw.gap >= -1.0
 
 
 @pytest.mark.slow
@@ -182,12 +183,12 @@ def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
                        num_pseudo_inputs=3)
     result = run_grid(smiley_grid, workers=1, cache=tmp_path, progress=False)
     for family in smiley_grid.families:
-        values = result.values[("smiley", family, 6, 0)]
+        values = result.evaluations[("smiley", family, 6, 0)]
         for key in ("disentanglement", "completeness", "coverage", "val_disentanglement", "val_coverage"):
-            assert 0.0 <= values[key] <= 1.0, key
-        assert len(values["abs_corr"]) == 6 and len(values["abs_corr"][0]) == 18
-    vsc = result.values[("smiley", "lvsc0.2", 6, 0)]
-    assert vsc["input_dependent_dims"] + vsc["always_on_dims"] <= vsc["dims_used"] <= 6
+            assert 0.0 <= getattr(values, key) <= 1.0, key
+        assert len(values.abs_corr) == 6 and len(values.abs_corr[0]) == 18
+    vsc = result.evaluations[("smiley", "lvsc0.2", 6, 0)]
+    assert vsc.input_dependent_dims + vsc.always_on_dims <= vsc.dims_used <= 6
     # the validation images are the training file's examples right after the training ones
     x_val, factors_val = experiments.validation_split(smiley_grid, "smiley")
     full = experiments.load_dataset("smiley", "train", subset=500)
@@ -196,10 +197,10 @@ def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
     har_grid = Grid("tiny-har", ("har",), ("vae", "vsc0.2"), (4,), (0,), num_epochs=1, hidden_dim=16, num_train=300,
                     num_test=100, elbo_samples=1, probe_families=("vae", "vsc0.2"), class_profiles=True, probe_labels=300)
     result = run_grid(har_grid, workers=1, cache=tmp_path, progress=False)
-    vsc = result.values[("har", "vsc0.2", 4, 0)]
-    assert np.asarray(vsc["per_class_mean_pi"]).shape == (6, 4)
-    assert {"probe_gated", "probe_slab_mean"} <= set(vsc) and "probe_default" in result.values[("har", "vae", 4, 0)]
-    assert "per_class_mean_pi" not in result.values[("har", "vae", 4, 0)]  # a VAE has no spikes
+    vsc, vae = result.evaluations[("har", "vsc0.2", 4, 0)], result.evaluations[("har", "vae", 4, 0)]
+    assert np.asarray(vsc.per_class_mean_pi).shape == (6, 4)
+    assert vsc.probe_gated is not None and vsc.probe_slab_mean is not None and vae.probe_default is not None
+    assert vae.per_class_mean_pi is None  # a VAE has no spikes
 
 
 def test_authors_families_parse_label_and_reject_what_they_do_not_know():
@@ -243,14 +244,33 @@ def test_fixed_prior_grid_compares_spike_forms_and_spike_only_phases():
     assert plain == experiments.GRIDS["book"].config(("mnist", "vsc0.01", 200, 0))  # shared with chapter 6
 
 
+def evaluation(**values):
+    """An evaluation record with the required values at 0 and ``values``."""
+    core = {"test_neg_elbo": 0.0, "test_recon": 0.0, "test_kl": 0.0, "test_total": 0.0, "train_neg_elbo": 0.0,
+            "active_per_example": 0.0, "dims_used": 0}
+    return Evaluation.from_values(core | values)
+
+
+def test_evaluations_are_typed_records_that_refuse_undeclared_values():
+    record = evaluation(abs_corr=[[0.5, 0.1]], probe_gated=90.0)
+    assert record.abs_corr == ((0.5, 0.1),) and record.as_dict()["abs_corr"] == [[0.5, 0.1]]
+    assert "probe_default" not in record.as_dict() and record.probe_default is None
+    with pytest.raises(ValueError, match=r"\['accuracy'\] are not declared in vsc_lib.evaluation.Evaluation"):
+        evaluation(accuracy=1.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.probe_gated = 0.0
+
+
 def test_per_latent_choose_by_validation_and_cached_cells(tmp_path):
     grid = Grid("t", ("smiley",), ("beta1", "beta4"), (18, 40), (0, 1), num_epochs=1)
     result = SweepResult(grid)
     for (_, family, J, seed) in grid.cells():
         good = (family == "beta4") == (J == 40)
-        result.values[("smiley", family, J, seed)] = {"val_x": (0.6 if good else 0.2) + 0.1 * seed, "test_x": 0.0}
-    assert experiments.per_latent(result, "beta4", "val_x")[40] == (pytest.approx(0.65), pytest.approx(0.0707, abs=1e-4))
-    assert experiments.choose_by_validation(result, ("beta1", "beta4"), "val_x") == {18: "beta1", 40: "beta4"}
+        result.evaluations[("smiley", family, J, seed)] = evaluation(val_disentanglement=(0.6 if good else 0.2) + 0.1 * seed,
+                                                                     disentanglement=0.0)
+    assert result.series("val_disentanglement", "beta4")[40] == (pytest.approx(0.65), pytest.approx(0.0707, abs=1e-4))
+    assert experiments.choose_by_validation(result, ("beta1", "beta4"), "val_disentanglement") == {18: "beta1", 40: "beta4"}
+    assert result.table("disentanglement").loc[("smiley", "beta1", 18), "n"] == 2
     assert experiments.cached_cells(grid, tmp_path) == []
     (tmp_path / experiments.run_name(grid.config(("smiley", "beta4", 40, 1)))).mkdir()
     assert experiments.cached_cells(grid, tmp_path) == [("smiley", "beta4", 40, 1)]
@@ -260,8 +280,10 @@ def test_mean_sd_frame_reads_mean_and_sample_sd_and_marks_missing_columns():
     grid = Grid("t", ("smiley",), ("beta1", "authors-beta4"), (40,), (0, 1), num_epochs=1, recipe="smiley")
     result = SweepResult(grid)
     for (_, family, J, seed) in grid.cells():
-        result.values[("smiley", family, J, seed)] = {"x": 1.0 + seed} | ({"y": 2.0} if family == "beta1" else {})
-    table = experiments.mean_sd_frame(result, {"a": ("beta1", 40), "b": ("authors-beta4", 40)}, {"x": ("x", 2), "y": ("y", 1)})
+        result.evaluations[("smiley", family, J, seed)] = evaluation(
+            coverage=1.0 + seed, **({"cond_kept": 2.0} if family == "beta1" else {}))
+    table = experiments.mean_sd_frame(result, {"a": ("beta1", 40), "b": ("authors-beta4", 40)},
+                                      {"x": ("coverage", 2), "y": ("cond_kept", 1)})
     assert table.loc["a", "x"] == f"1.50{NB}±{NB}0.71" and table.loc["b", "y"] == "–"
 
 

@@ -33,6 +33,7 @@ from . import analysis, datasets, metrics
 from .cache import TrainedRun, cached_evaluation
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
+from .evaluation import Evaluation, IWEstimate
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
 from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
@@ -353,7 +354,7 @@ def basic_settings(grid: Grid, family: str) -> dict:
             "conditional": bool(grid.conditional)}
 
 
-def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:
+def iw_evaluation(run: TrainedRun, grid: Grid) -> IWEstimate:
     """Importance-weighted log-likelihood (K = grid.iw_samples) and the ELBO on the same first
     ``grid.iw_images`` test images."""
 
@@ -366,7 +367,8 @@ def iw_evaluation(run: TrainedRun, grid: Grid) -> dict:
         elbo = metrics.evaluate(run.model, x, num_samples=grid.elbo_samples)["neg_elbo"]
         return {"iw_neg_log_likelihood": float(-iw.mean()), "neg_elbo_same_images": elbo, "num_images": len(x)}
 
-    return cached_evaluation(run, "iw", {"samples": grid.iw_samples, "images": grid.iw_images}, compute)
+    values = cached_evaluation(run, "iw", {"samples": grid.iw_samples, "images": grid.iw_images}, compute)
+    return IWEstimate(values["iw_neg_log_likelihood"], values["neg_elbo_same_images"], int(values["num_images"]))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -382,21 +384,32 @@ def _work(grid: Grid, cell: Cell, cache: str) -> tuple[Cell, dict, dict]:
 
 @dataclass
 class SweepResult:
-    """Evaluations of every cell of a grid (``values[cell]``), plus what the call cost."""
+    """Evaluations of every cell of a grid (``evaluations[cell]``, typed
+    :class:`~vsc_lib.evaluation.Evaluation` records), plus what the call cost."""
 
     grid: Grid
-    values: dict[Cell, dict] = field(default_factory=dict)
+    evaluations: dict[Cell, Evaluation] = field(default_factory=dict)
     trained: int = 0
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     images_per_second: list[float] = field(default_factory=list)
 
     def frame(self):
-        """One row per cell with every evaluated value."""
+        """One row per cell with every value that applies to it."""
         import pandas as pd
 
-        rows = [dict(zip(("dataset", "family", "latent_dim", "seed"), cell, strict=True)) | v for cell, v in self.values.items()]
+        rows = [dict(zip(("dataset", "family", "latent_dim", "seed"), cell, strict=True)) | e.as_dict()
+                for cell, e in self.evaluations.items()]
         return pd.DataFrame(rows)
+
+    def table(self, metric: str):
+        """Mean, sd and count over seeds of ``metric``, indexed by (dataset, family, latent_dim)
+        (see :func:`summarise`)."""
+        return summarise(self, metric)
+
+    def series(self, metric: str, family: str, dataset: str | None = None) -> dict[int, tuple[float, float]]:
+        """``{J: (mean, sd)}`` over seeds of ``metric`` for one family (see :func:`per_latent`)."""
+        return per_latent(self, family, metric, dataset)
 
 
 def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
@@ -412,13 +425,13 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
     items = [(grid, cell, root) for cell in chosen]
     for cell, values, info in in_workers(_work, items, workers, threads, f"sweep '{grid.name}'", progress):
-        result.values[cell] = values
+        result.evaluations[cell] = Evaluation.from_values(values)
         if not info["from_cache"]:
             result.trained += 1
             result.train_seconds += info["train_seconds"]
             if info["images_per_second"]:
                 result.images_per_second.append(info["images_per_second"])
-    result.values = {cell: result.values[cell] for cell in chosen}  # grid order
+    result.evaluations = {cell: result.evaluations[cell] for cell in chosen}  # grid order
     result.wall_seconds = time.perf_counter() - began
     return result
 

@@ -253,3 +253,34 @@ def test_smiley_verdict_reports_the_claim_the_spikes_and_the_ablation():
     assert "kinds of faces" in text and "no sharpening" in text and "drew one on 100 %" in text
     good = readings.smiley_verdict({"structure": True, "steady": True, "better": True}, True, {}, {}, {})
     assert "**supports the paper's claim**" in good and "Of the" not in good
+
+
+NBSP = readings.NBSP
+
+
+def _switch(group, latents, by, drawn_on, left_on):
+    from vsc_lib.analysis import GroupSwitch
+
+    return GroupSwitch(group, tuple(latents), by, 90.0, 5.0, drawn_on, left_on, 95.0)
+
+
+def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
+    switches = {0: [_switch("hat", [3], "spike", 80.0, 10.0), _switch("tie", [], None, None, None)],
+                1: [_switch("hat", [3, 7], "slab values", 60.0, 30.0), _switch("tie", [], None, None, None)]}
+    table = readings.switch_table(switches, ["hat", "tie"])
+    assert table["latents"] == [f"1{NBSP}/ 2", f"0{NBSP}/ 0"] and table["by"] == ["slab values / spike", "–"]
+    assert table["on"][0] == f"70{NBSP}±{NBSP}14" and table["on"][1] == "–"
+    means = readings.switch_means(switches, ["hat", "tie"])
+    assert means == {"hat": (70.0, 20.0, "spike")}  # the tie had no latents on any seed: left out
+    only_slab = {0: [_switch("hat", [3], "slab values", 50.0, 50.0)]}
+    assert readings.switch_means(only_slab, ["hat"])["hat"][2] == "slab values"
+
+
+def test_the_full_size_note_says_whether_runs_were_found():
+    assert "None of the 9 full-size runs" in readings.paper_size_note(0, 9)
+    assert readings.paper_size_note(2, 9).startswith("2 of the 9 full-size runs were found")
+
+
+def test_the_authors_grid_note_names_the_betas_and_sizes():
+    note = readings.authors_grid_note(get_grid("book", "authors"), ["authors-beta1", "authors-beta16"], 0, 0.0)
+    assert "β ∈ {1, 16}" in note and "authors-book" in note

@@ -1,24 +1,139 @@
-"""Parallel training into the cache."""
+"""Sweeps on Dask distributed: real LocalClusters, tiny runs. Runs reach the cache once and
+checksum-valid; a killed worker's run resumes from its checkpoint; two sweeps on one cache never
+train a run twice at the same time; a failing run is reported and the others finish; workers that
+do not share the cache ship their results back."""
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
 
+from vsc_lib.cache import claim, load_run, save_run
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
-from vsc_lib.sweep import train_many
+from vsc_lib.experiments import Grid, run_grid
+from vsc_lib.sweep import SweepError, _train_one, _with_threads, dask_client, train_many
+from vsc_lib.training import train
+
+BASE = RunConfig(DataConfig("mnist", num_train=256, num_test=64), ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
+                 TrainConfig(num_epochs=1, batch_size=64))
+
+
+def _runs(root):
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
 
 
 @pytest.mark.slow
-def test_train_many_trains_each_distinct_config_once_in_parallel(tmp_path):
-    base = RunConfig(DataConfig("mnist", num_train=256, num_test=64), ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
-                     TrainConfig(num_epochs=1, batch_size=64))
-    configs = [base, base, base.replace(train={"seed": 1})]
+def test_train_many_trains_each_distinct_config_once_on_a_local_cluster(tmp_path):
+    configs = [BASE, BASE, BASE.replace(train={"seed": 1})]
     done = train_many(configs, workers=2, cache=tmp_path, progress=False)
-    assert sorted(d["name"] for d in done) == sorted({run_name(c) for c in configs})
-    assert all((tmp_path / run_name(c) / "model.pt").is_file() for c in configs)
+    assert sorted(d["name"] for d in done) == sorted({run_name(c) for c in configs}) == _runs(tmp_path)
+    for config in configs:
+        load_run(config, tmp_path)  # verifies the stored config and the model's checksum
     assert train_many(configs, workers=2, cache=tmp_path, progress=False) == []  # all cached now
 
 
 def test_train_many_checks_its_arguments(tmp_path):
     with pytest.raises(ValueError, match="workers=0"):
         train_many([], workers=0, cache=tmp_path)
+
+
+@pytest.mark.slow
+def test_a_failing_run_is_reported_with_its_configuration_and_the_others_finish(tmp_path):
+    bad = BASE.replace(data={"num_train": 70_000})  # more images than MNIST has: the run raises
+    good = [BASE, BASE.replace(train={"seed": 1})]
+    with pytest.raises(SweepError) as error:
+        train_many([bad, *good], workers=2, cache=tmp_path, progress=False)
+    message = str(error.value)
+    assert message.startswith("1 run(s) failed; every other run finished and is in the cache:")
+    assert run_name(bad) in message and '"num_train":70000' in message and "subset=70000" in message
+    assert _runs(tmp_path) == sorted(run_name(c) for c in good)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_is_retried_and_the_run_resumes_from_its_checkpoint(tmp_path):
+    config = RunConfig(DataConfig("mnist", num_train=4000, num_test=200),
+                       ModelConfig(kind="vae", latent_dim=8, hidden_dim=256), TrainConfig(num_epochs=12, batch_size=32))
+    checkpoint = tmp_path / f"{run_name(config)}.partial" / "checkpoint.pt"
+    with dask_client(workers=2) as client:
+        future = client.submit(_with_threads, _train_one, 1, config, str(tmp_path), True, pure=False)
+        deadline = time.monotonic() + 120
+        while not checkpoint.is_file():  # the first epoch is done and checkpointed
+            assert time.monotonic() < deadline and future.status == "pending", "no checkpoint appeared"
+            time.sleep(0.05)
+        busy = [address for address, keys in client.processing().items() if future.key in keys]
+        assert len(busy) == 1
+        pid = client.run(os.getpid, workers=busy)[busy[0]]
+        os.kill(pid, signal.SIGKILL)
+        summary = future.result(timeout=300)
+    run = load_run(config, tmp_path)  # present once, checksum-valid
+    assert summary["name"] == run_name(config) and _runs(tmp_path) == [run_name(config)]
+    assert run.meta["resumed_from_epoch"] >= 1 and len(run.history) == 12
+    assert [row["epoch"] for row in run.history] == list(range(12))
+
+
+_SECOND_SWEEP = """
+import json, sys
+from vsc_lib.config import RunConfig
+from vsc_lib.training import train_or_load
+run = train_or_load(RunConfig.from_dict(json.loads(sys.argv[1])), cache=sys.argv[2], progress=False)
+print(json.dumps({"from_cache": run.from_cache}))
+"""
+
+
+@pytest.mark.slow
+def test_a_run_claimed_by_one_process_is_not_trained_by_another(tmp_path):
+    """While one process holds a run's claim (and trains it), another asked for the same run
+    waits and then loads the first one's result instead of training it again."""
+    name = run_name(BASE)
+    with claim(tmp_path, name):
+        other = subprocess.Popen([sys.executable, "-c", _SECOND_SWEEP, BASE.to_json(), str(tmp_path)],
+                                 stdout=subprocess.PIPE, text=True)
+        time.sleep(4.0)  # long enough for the other process to import torch and reach the claim
+        assert other.poll() is None and not (tmp_path / f"{name}.partial").exists()
+        save_run(train(BASE, progress=False), tmp_path)
+    out, _ = other.communicate(timeout=120)
+    assert json.loads(out.strip().splitlines()[-1]) == {"from_cache": True}
+    assert _runs(tmp_path) == [name]
+
+
+_SWEEP = """
+import json, sys
+from vsc_lib.config import RunConfig
+from vsc_lib.sweep import train_many
+configs = [RunConfig.from_dict(c) for c in json.loads(sys.argv[1])]
+print(json.dumps(train_many(configs, workers=1, cache=sys.argv[2], progress=False)))
+"""
+
+
+@pytest.mark.slow
+def test_two_sweeps_started_at_once_train_each_run_once(tmp_path):
+    configs = [BASE.replace(train={"seed": s, "num_epochs": 3}) for s in range(3)]
+    payload = json.dumps([c.to_dict() for c in configs])
+    sweeps = [subprocess.Popen([sys.executable, "-c", _SWEEP, payload, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+              for _ in range(2)]
+    outputs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in sweeps]
+    trained = [r["name"] for out in outputs for r in out if not r["from_cache"]]
+    assert sorted(trained) == sorted(run_name(c) for c in configs)  # each run trained exactly once
+    assert _runs(tmp_path) == sorted(run_name(c) for c in configs)
+    for config in configs:
+        load_run(config, tmp_path)
+
+
+@pytest.mark.slow
+def test_workers_without_the_cache_ship_runs_and_evaluations_back(tmp_path):
+    done = train_many([BASE], workers=1, cache=tmp_path, progress=False, shared_cache=False)
+    assert done[0]["name"] == run_name(BASE) and "files" not in done[0]
+    load_run(BASE, tmp_path)
+    grid = Grid("tiny-ship", ("mnist",), ("vae",), (4,), (0,), num_epochs=1, hidden_dim=16, num_train=256, num_test=64,
+                probe_families=(), elbo_samples=1)
+    result = run_grid(grid, workers=1, cache=tmp_path / "grid", progress=False, shared_cache=False)
+    name = run_name(grid.config(("mnist", "vae", 4, 0)))
+    assert result.trained == 1 and (tmp_path / "grid" / "_evals" / name / "basic.json").is_file()
+    again = run_grid(grid, workers=1, cache=tmp_path / "grid", progress=False)
+    assert again.trained == 0 and again.evaluations == result.evaluations

@@ -124,7 +124,7 @@ def test_corrupted_runs_are_refused_with_a_clear_message(synthetic_data, tiny_co
 def test_retrain_keeps_the_previous_run(synthetic_data, tiny_config, tmp_path):
     train_or_load(tiny_config, cache=tmp_path, progress=False)
     train_or_load(tiny_config, cache=tmp_path, progress=False, retrain=True)
-    names = sorted(p.name for p in tmp_path.iterdir())
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("."))
     assert names[0] == run_name(tiny_config)
     assert names[1].startswith(run_name(tiny_config) + ".replaced-")
 

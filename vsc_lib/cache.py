@@ -8,6 +8,7 @@ Layout under the cache folder (:func:`vsc_lib.paths.cache_dir`)::
         history.csv          one row per epoch
         meta.json            versions, timings, the model checksum, the cache version
     <run name>.partial/    the checkpoint of a run in training (resumed by the next call)
+    .claims/<run name>     the lock a process holds while it trains that run (:func:`claim`)
     _evals/<run name>/<what>.json   an evaluation, stamped with the model checksum, its settings
                                     and the cache version
 
@@ -19,7 +20,9 @@ and recomputed (old folders are left in place, never read, never deleted).
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -205,3 +208,21 @@ def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Calla
 
 def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@contextlib.contextmanager
+def claim(root: Path, name: str):
+    """Hold the exclusive claim on run ``name`` in the cache ``root`` while the block runs.
+
+    An advisory lock (``fcntl.flock``) on ``root/.claims/<name>``: a second process that asks for
+    the same claim waits until the first releases it. The operating system releases it when its
+    holder dies, so a killed worker leaves no stale claim (its retry resumes from the checkpoint).
+    """
+    folder = Path(root) / ".claims"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

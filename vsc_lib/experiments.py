@@ -37,7 +37,6 @@ from .evaluation import Evaluation, IWEstimate
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
 from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
-from .sweep import in_workers
 from .training import load_run_data, train_or_load
 
 #: fraction of the epochs over which the VSC families' KL weight ramps from 0 to 1
@@ -375,11 +374,28 @@ def iw_evaluation(run: TrainedRun, grid: Grid) -> IWEstimate:
 # running a grid
 
 
-def _work(grid: Grid, cell: Cell, cache: str) -> tuple[Cell, dict, dict]:
+def _work(grid: Grid, cell: Cell, cache: str, shared: bool = True) -> tuple[Cell, dict, dict]:
+    """Train (or load) one cell and evaluate it; with ``shared=False`` (a worker that does not
+    see the client's cache) in a private folder, shipping the run and its evaluation back."""
+    if not shared:
+        import tempfile
+
+        from .sweep import pack_run
+
+        with tempfile.TemporaryDirectory(prefix="vsc-worker-") as private:
+            cell, values, info = _work(grid, cell, private)
+            return cell, values, info | {"files": pack_run(Path(private), run_name(grid.config(cell)))}
     run = train_or_load(grid.config(cell), cache=cache, progress=False)
     values = basic_evaluation(run, grid, cell[1])
     return cell, values, {"train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache,
                           "images_per_second": run.meta.get("images_per_second")}
+
+
+def _done(grid: Grid, cell: Cell, root: Path) -> bool:
+    """Whether the cell's run and its basic evaluation are both in the cache (then the client
+    reads them itself instead of starting workers)."""
+    name = run_name(grid.config(cell))
+    return (root / name).is_dir() and (root / "_evals" / name / "basic.json").is_file()
 
 
 @dataclass
@@ -413,26 +429,50 @@ class SweepResult:
 
 
 def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
-             progress: bool = True, cells: list[Cell] | None = None) -> SweepResult:
-    """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``), ``workers`` processes at a time.
+             progress: bool = True, cells: list[Cell] | None = None, scheduler: str | None = None,
+             shared_cache: bool = True) -> SweepResult:
+    """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``) on Dask workers
+    (:mod:`vsc_lib.sweep`: ``workers`` local one-thread processes, or the cluster at
+    ``scheduler`` / ``$VSC_DASK_SCHEDULER``; ``shared_cache=False`` when its workers do not see
+    the cache folder).
 
-    Finished runs and evaluations come from the cache, so an interrupted sweep resumes and a
-    second call only reads. The tqdm bar counts cells.
+    Finished runs and evaluations come from the cache (read by this process, no workers
+    started), so an interrupted sweep resumes and a second call only reads. The tqdm bar counts
+    cells.
+
+    Raises:
+        SweepError: some cells failed (a diverging run, say); the message names each one's
+            configuration and error, and every other cell was trained, evaluated and cached.
     """
-    root = str(Path(cache) if cache is not None else cache_dir())
+    from .sweep import SweepError, TaskFailure, failure_report, in_workers, store_shipped
+
+    root = Path(cache) if cache is not None else cache_dir()
     result = SweepResult(grid)
     began = time.perf_counter()
     chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
-    items = [(grid, cell, root) for cell in chosen]
-    for cell, values, info in in_workers(_work, items, workers, threads, f"sweep '{grid.name}'", progress):
+    done = [c for c in chosen if _done(grid, c, root)]
+    todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done)]
+    outputs = [_work(grid, cell, str(root)) for cell in done]
+    failures = []
+    for output in in_workers(_work, todo, workers, threads, f"sweep '{grid.name}'", progress, scheduler):
+        if isinstance(output, TaskFailure):
+            failures.append(output)
+        else:
+            outputs.append(output)
+    for cell, values, info in outputs:
+        if "files" in info:
+            store_shipped(root, run_name(grid.config(cell)), info["files"])
         result.evaluations[cell] = Evaluation.from_values(values)
         if not info["from_cache"]:
             result.trained += 1
             result.train_seconds += info["train_seconds"]
             if info["images_per_second"]:
                 result.images_per_second.append(info["images_per_second"])
-    result.evaluations = {cell: result.evaluations[cell] for cell in chosen}  # grid order
     result.wall_seconds = time.perf_counter() - began
+    if failures:
+        raise SweepError(failure_report(failures, lambda item: f"{item[1]} ({run_name(item[0].config(item[1]))}): "
+                                                               f"{item[0].config(item[1]).to_json()}"))
+    result.evaluations = {cell: result.evaluations[cell] for cell in chosen}  # grid order
     return result
 
 

@@ -1,66 +1,203 @@
-"""Train many configurations into the run cache, several worker processes at a time.
+"""Run many trainings and evaluations on Dask distributed: this machine by default, a cluster on request.
 
-On this 2-core CPU two one-thread processes do about 1.8x the work of one two-thread process for
-the MLP models (measured), so sweeps of many small models run ``workers=2, threads=1``. Each
-worker calls :func:`~vsc_lib.training.train_or_load`, whose atomic writes make parallel workers
-safe as long as no two of them train the same configuration (duplicates are removed here).
+By default :func:`in_workers` starts a :class:`distributed.LocalCluster` on this machine (worker
+processes with one thread each, as many as asked; on this 2-core CPU two one-thread processes do
+about 1.8x the work of one two-thread process for the MLP models) and stops it when the sweep
+ends, so nothing changes for a user with one machine. Given a scheduler address (``scheduler=``,
+``python scripts/sweep.py --scheduler tcp://host:8786`` or ``$VSC_DASK_SCHEDULER``), the same
+sweep runs on an existing cluster instead (see the README for ``dask scheduler`` /
+``dask worker`` by hand and for SLURM with ``dask-jobqueue``).
+
+What reaches the cache, and how it survives faults:
+
+- Workers that share the client's file system (one machine, or a cluster with a shared cache
+  folder) train straight into the cache: runs are written atomically (a folder renamed into
+  place) and never overwritten, and each run is trained under its claim
+  (:func:`vsc_lib.cache.claim`), so two sweeps started at once on one cache never train the same
+  run at the same time. With ``shared_cache=False`` the workers train into a private folder and
+  ship the finished run and its evaluations back; the client writes them into its cache
+  atomically (:func:`store_shipped`).
+- A worker killed in the middle of a run: the scheduler gives the task to another worker, which
+  resumes from the run's last checkpoint (with a shared cache) and finishes it.
+- A task that raises (a run that diverges) is reported with its item (the configuration) as a
+  :class:`TaskFailure`; the other tasks go on. Callers decide what to do with failures
+  (:func:`vsc_lib.experiments.run_grid` raises one :class:`SweepError` listing them all, after
+  everything else has finished and been cached).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .config import RunConfig, run_name
-from .paths import cache_dir
+from .paths import cache_dir, write_atomic
+
+#: the environment variable that points sweeps at an existing Dask scheduler
+SCHEDULER_ENV = "VSC_DASK_SCHEDULER"
 
 
-def _set_threads(threads: int) -> None:
+@dataclass(frozen=True)
+class TaskFailure:
+    """A task that raised: its item (the arguments, e.g. a grid cell and its configuration) and
+    the error as text."""
+
+    item: tuple
+    error: str
+
+
+class SweepError(RuntimeError):
+    """Some runs of a sweep failed; every other run finished and is in the cache."""
+
+
+def _with_threads(fn: Callable, threads: int, *args):
     import torch
 
     torch.set_num_threads(threads)
+    return fn(*args)
+
+
+@contextlib.contextmanager
+def dask_client(workers: int = 2, scheduler: str | None = None):
+    """A :class:`distributed.Client`: connected to ``scheduler`` (or ``$VSC_DASK_SCHEDULER``) when
+    given, else to a LocalCluster of ``workers`` one-thread processes that lives as long as the
+    block."""
+    from distributed import Client, LocalCluster
+
+    address = scheduler or os.environ.get(SCHEDULER_ENV)
+    if address:
+        with Client(address) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster, Client(cluster) as client:
+        yield client
 
 
 def in_workers(fn: Callable, items: list[tuple], workers: int = 2, threads: int = 1, desc: str = "runs",
-               progress: bool = True) -> Iterator:
-    """``fn(*item)`` for every item in ``workers`` spawned processes with ``threads`` torch
-    threads each; yields the results as they complete, counted by a tqdm bar. ``fn`` and the
-    items must be picklable (module-level functions, frozen configs)."""
+               progress: bool = True, scheduler: str | None = None, client=None) -> Iterator:
+    """``fn(*item)`` for every item on Dask workers, ``threads`` torch threads per task; yields
+    each result as it completes (a :class:`TaskFailure` for a task that raised), counted by a
+    tqdm bar with an estimate of the time left.
+
+    ``fn`` and the items must be picklable (module-level functions, frozen configs). Without
+    ``client`` a :func:`dask_client` is started for the call (``workers`` local processes, or the
+    cluster at ``scheduler``).
+    """
     if workers < 1 or threads < 1:
         raise ValueError(f"workers={workers} and threads={threads} must both be >= 1.")
     if not items:
         return
-    context = multiprocessing.get_context("spawn")  # no forked torch thread pools
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_set_threads,
-                             initargs=(threads,)) as pool:
-        futures = [pool.submit(fn, *item) for item in items]
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit="run", disable=not progress):
-            yield future.result()
+    if client is None:
+        with dask_client(workers, scheduler) as own:
+            yield from in_workers(fn, items, workers, threads, desc, progress, client=own)
+        return
+    from distributed import as_completed
+
+    futures = {client.submit(_with_threads, fn, threads, *item, pure=False): item for item in items}
+    with tqdm(total=len(futures), desc=desc, unit="run", disable=not progress) as bar:
+        for future in as_completed(futures):
+            if future.status == "error":
+                error = future.exception()
+                yield TaskFailure(futures[future], f"{type(error).__name__}: {error}")
+            else:
+                yield future.result()
+            bar.update(1)
 
 
-def _train_one(config: RunConfig, cache: str) -> dict:
+# ---------------------------------------------------------------------------------------------
+# results shipped back from workers that do not share the cache folder
+
+
+def pack_run(root: Path, name: str) -> dict[str, bytes]:
+    """The files of run ``name`` and of its evaluations under ``root``, by path relative to it."""
+    root = Path(root)
+    files = {}
+    for folder in (root / name, root / "_evals" / name):
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                files[str(path.relative_to(root))] = path.read_bytes()
+    return files
+
+
+def store_shipped(root: Path, name: str, files: dict[str, bytes]) -> None:
+    """Write a shipped run into the cache ``root`` atomically: the run's folder is assembled
+    aside and renamed into place (a run already there is kept, not overwritten); evaluations
+    are written file by file atomically."""
+    root = Path(root)
+    final = root / name
+    root.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{name}-"))
+        try:
+            for rel, payload in files.items():
+                if Path(rel).parts[0] == name:
+                    (tmp / Path(rel).name).write_bytes(payload)
+            os.chmod(tmp, 0o755)
+            os.rename(tmp, final)
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not final.exists():
+                raise
+    for rel, payload in files.items():
+        if Path(rel).parts[0] == "_evals":
+            write_atomic(root / rel, payload)
+
+
+def _train_one(config: RunConfig, cache: str, shared: bool = True) -> dict:
     from .training import train_or_load
 
-    run = train_or_load(config, cache=cache, progress=False)
-    return {"name": run_name(config), "train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache}
+    if shared:
+        run = train_or_load(config, cache=cache, progress=False)
+        return {"name": run_name(config), "train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache}
+    with tempfile.TemporaryDirectory(prefix="vsc-worker-") as private:
+        run = train_or_load(config, cache=private, progress=False)
+        return {"name": run_name(config), "train_seconds": run.meta["train_seconds"], "from_cache": False,
+                "files": pack_run(Path(private), run_name(config))}
 
 
 def train_many(configs: list[RunConfig], workers: int = 2, threads: int = 1, cache: Path | str | None = None,
-               progress: bool = True) -> list[dict]:
-    """Make sure every configuration is trained and cached; return one summary per trained run.
+               progress: bool = True, scheduler: str | None = None, shared_cache: bool = True) -> list[dict]:
+    """Make sure every configuration is trained and cached; return one summary per run.
 
     Args:
         configs: configurations (duplicates and already cached ones are skipped).
-        workers: processes training at the same time.
-        threads: torch threads per process.
+        workers: local worker processes (ignored with a scheduler).
+        threads: torch threads per task.
         cache: run cache folder (default: the library's).
         progress: a tqdm bar over the runs.
+        scheduler: address of an existing Dask scheduler (default ``$VSC_DASK_SCHEDULER``; none:
+            a LocalCluster on this machine).
+        shared_cache: whether the workers see ``cache`` (False: runs are shipped back).
+
+    Raises:
+        SweepError: some runs raised; every other run was trained and cached first.
     """
     root = Path(cache) if cache is not None else cache_dir()
     unique = {run_name(c): c for c in configs}
-    pending = [(c, str(root)) for name, c in unique.items() if not (root / name).is_dir()]
-    return list(in_workers(_train_one, pending, workers, threads, progress=progress))
+    pending = [(c, str(root), shared_cache) for name, c in unique.items() if not (root / name).is_dir()]
+    out, failures = [], []
+    for result in in_workers(_train_one, pending, workers, threads, progress=progress, scheduler=scheduler):
+        if isinstance(result, TaskFailure):
+            failures.append(result)
+            continue
+        if "files" in result:
+            store_shipped(root, result["name"], result.pop("files"))
+        out.append(result)
+    if failures:
+        raise SweepError(failure_report(failures, lambda item: run_name(item[0]) + ": " + item[0].to_json()))
+    return out
+
+
+def failure_report(failures: list[TaskFailure], describe: Callable[[tuple], str]) -> str:
+    """One message naming every failed task (``describe(item)``: its configuration) and its error."""
+    lines = [f"{len(failures)} run(s) failed; every other run finished and is in the cache:"]
+    lines += [f"  - {describe(f.item)}\n    {f.error}" for f in failures]
+    return "\n".join(lines)

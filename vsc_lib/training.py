@@ -33,6 +33,7 @@ from .cache import (  # noqa: F401 (load_run, save_run, CorruptRunError: the cac
     _same_config,
     _tensor_bytes,
     _versions,
+    claim,
     default_device,
     load_run,
     save_run,
@@ -199,6 +200,7 @@ def train(
             history = json.loads(state["history"])
             start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
 
+    resumed_from = start_epoch  # 0 for a fresh run; the checkpoint's next epoch for a resumed one
     per_epoch = t.epoch_iterations if blocks else iterations_per_epoch(num_train, t.batch_size)
     total_iterations = per_epoch * t.num_epochs
     bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
@@ -263,6 +265,7 @@ def train(
     model.eval()
     model.kl_anneal = 1.0
     meta = {
+        "resumed_from_epoch": resumed_from,
         "versions": _versions(),
         "device": str(device),
         "threads": torch.get_num_threads(),
@@ -305,6 +308,10 @@ def train_or_load(
         progress: tqdm progress bar while training.
         retrain: train again even if cached; the old run is kept, renamed to
             ``<name>.replaced-<UTC time>``, never silently overwritten.
+
+    Training holds the run's claim (:func:`vsc_lib.cache.claim`), so two processes asked for the
+    same run (two sweeps on one cache) never train it at the same time: the second waits and
+    loads the first one's result.
         data: ``(train, test)`` datasets to train on instead of loading them from the config
             (a user's array: the config's ``data_hash`` must name them).
     """
@@ -312,15 +319,19 @@ def train_or_load(
         raise TypeError(f"train_or_load needs a RunConfig, got {type(config).__name__}.")
     root = Path(cache) if cache is not None else cache_dir()
     final = root / run_name(config)
-    if final.exists() and retrain:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        kept = final.with_name(f"{final.name}.replaced-{stamp}")
-        os.rename(final, kept)
-        print(f"retrain=True: the previous run was kept as {kept}")
-    if final.exists():
+    if final.exists() and not retrain:
         return load_run(config, root, device)
-    partial = root / f"{final.name}.partial"
-    run = train(config, data=data, device=device, progress=progress, checkpoint_dir=partial)
-    save_run(run, root)
-    shutil.rmtree(partial, ignore_errors=True)
-    return run
+    # one process at a time per run: a second sweep waits here, then loads what the first saved
+    with claim(root, final.name):
+        if final.exists() and retrain:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+            kept = final.with_name(f"{final.name}.replaced-{stamp}")
+            os.rename(final, kept)
+            print(f"retrain=True: the previous run was kept as {kept}")
+        if final.exists():
+            return load_run(config, root, device)
+        partial = root / f"{final.name}.partial"
+        run = train(config, data=data, device=device, progress=progress, checkpoint_dir=partial)
+        save_run(run, root)
+        shutil.rmtree(partial, ignore_errors=True)
+        return run

@@ -4,6 +4,7 @@ Usage:
   python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper]
                           [--workers 2] [--threads 1] [--dry-run] [--datasets ...] [--families ...]
                           [--latent-dims ...] [--seeds ...] [--epochs N] [--precision fp32|bf16]
+                          [--scheduler tcp://host:8786] [--ship-results]
 
 ``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``authors`` and
 ``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
@@ -16,6 +17,11 @@ evaluations already in the cache are reused, so an interrupted sweep continues w
 and per cell (mean +- sd over seeds) the test -ELBO, the
 active dimensions and the probe accuracies; ``--csv`` writes every run's evaluation. Build the book from that grid with
 ``make book PROFILE=paper``.
+
+Runs train on Dask workers: by default a LocalCluster of ``--workers`` one-thread processes on
+this machine, started and stopped by the sweep; with ``--scheduler`` (or ``$VSC_DASK_SCHEDULER``)
+on an existing cluster. ``--ship-results`` is for workers that do not see this machine's cache
+folder: they train in a private folder and send each finished run and its evaluation back.
 """
 
 from __future__ import annotations
@@ -40,6 +46,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--precision", choices=("fp32", "bf16"),
                         help="training precision of an authors' recipe grid (bf16: autocast; separate cached runs)")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler (default: $VSC_DASK_SCHEDULER, "
+                                            "else a LocalCluster of --workers processes)")
+    parser.add_argument("--ship-results", action="store_true",
+                        help="the workers do not share the cache folder: send runs and evaluations back to this process")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--csv", help="also write every cell's evaluation to this CSV file")
     args = parser.parse_args()
@@ -53,7 +63,8 @@ def main() -> None:
     print(f"grid {grid.name!r}{' (changed)' if changes else ''}: {grid.size} runs of {grid.num_epochs} epochs")
     if args.dry_run:
         return
-    result = run_grid(grid, workers=args.workers, threads=args.threads)
+    result = run_grid(grid, workers=args.workers, threads=args.threads, scheduler=args.scheduler,
+                      shared_cache=not args.ship_results)
     rate = f", {statistics.mean(result.images_per_second):.0f} training images/s per run" if result.images_per_second else ""
     print(f"{result.trained} runs trained in {result.wall_seconds:.0f} s wall ({result.train_seconds:.0f} s of training "
           f"summed over runs{rate}; {args.workers} workers x {args.threads} threads)")

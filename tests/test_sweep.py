@@ -137,3 +137,16 @@ def test_workers_without_the_cache_ship_runs_and_evaluations_back(tmp_path):
     assert result.trained == 1 and (tmp_path / "grid" / "_evals" / name / "basic.json").is_file()
     again = run_grid(grid, workers=1, cache=tmp_path / "grid", progress=False)
     assert again.trained == 0 and again.evaluations == result.evaluations
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_an_existing_cluster_given_its_address(tmp_path, monkeypatch):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        before = cluster.scheduler.transition_counter
+        monkeypatch.setenv("VSC_DASK_SCHEDULER", cluster.scheduler_address)
+        done = train_many([BASE], workers=5, cache=tmp_path, progress=False)  # workers: ignored with a scheduler
+        assert cluster.scheduler.transition_counter > before  # the task went through this cluster's scheduler
+    assert [d["name"] for d in done] == [run_name(BASE)] and _runs(tmp_path) == [run_name(BASE)]

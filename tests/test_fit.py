@@ -146,3 +146,34 @@ def test_an_installed_package_keeps_data_and_runs_outside_site_packages(tmp_path
     assert paths.data_dir() == tmp_path / "xdg" / "vsc_lib" / "data"
     monkeypatch.setenv("VSC_CACHE_DIR", str(tmp_path / "mine"))
     assert paths.cache_dir() == tmp_path / "mine"
+
+
+@pytest.mark.slow
+def test_a_non_editable_install_works_outside_the_checkout(tmp_path):
+    """pip-install the package (not editable) into a folder, then, from elsewhere, import it from
+    there, list the datasets and fit a random array: data and cache land under XDG_CACHE_HOME."""
+    import shutil
+    import subprocess
+    import sys
+
+    source, target = tmp_path / "source", tmp_path / "site"  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(REPO_ROOT / "vsc_lib", source / "vsc_lib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO_ROOT / "pyproject.toml", source)
+    build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--target", str(target), str(source)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    script = ("import sys\n"  # this environment's editable install of the checkout must not answer imports
+              "sys.meta_path = [f for f in sys.meta_path if 'editable' not in type(f).__module__]\n"
+              "import numpy as np, vsc_lib, vsc_lib.paths as p\n"
+              "from vsc_lib import datasets, fit\n"
+              "print(vsc_lib.__file__, p.in_checkout(), datasets.names())\n"
+              "run = fit.fit(np.random.default_rng(0).random((64, 6)).astype('float32'), latent_dim=2, epochs=1, "
+              "progress=False)\n"
+              "print(run.path)\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(target), "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+           "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.strip().splitlines()[-2:]
+    assert first.startswith(str(target / "vsc_lib")) and " False " in first and "'array'" in first
+    assert second.startswith(str(tmp_path / "xdg" / "vsc_lib" / "runs"))

@@ -109,7 +109,7 @@ class Grid:
     width: float = 1.0
     length: float = 1.0
     blocks: int = 100
-    #: training precision of the recipe's runs (``"fp32"`` or ``"bf16"``)
+    #: training precision of the grid's runs (``"fp32"`` or ``"bf16"``: bfloat16 autocast)
     precision: str = "fp32"
 
     def __post_init__(self):
@@ -131,7 +131,8 @@ class Grid:
         return RunConfig(
             DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
             family_model(family, latent_dim, self.num_epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),
-            TrainConfig(num_epochs=self.num_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed),
+            TrainConfig(num_epochs=self.num_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed,
+                        precision=self.precision),
         )
 
     def cells(self) -> list[Cell]:

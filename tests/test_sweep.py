@@ -143,7 +143,7 @@ def test_workers_without_the_cache_ship_runs_and_evaluations_back(tmp_path):
 def test_a_sweep_runs_on_an_existing_cluster_given_its_address(tmp_path, monkeypatch):
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=40) as cluster:
         before = cluster.scheduler.transition_counter
         monkeypatch.setenv("VSC_DASK_SCHEDULER", cluster.scheduler_address)

@@ -56,6 +56,8 @@ class LossTerms:
         parts: named scalar parts of the KL, e.g. ``kl_slab`` and ``kl_spike``, followed by
             any penalty of the training objective that is not part of the ELBO (the learned
             prior's ``sparsity``).
+        per_example: the (B,) values behind those means (``total``, ``recon``, ``kl`` and each
+            part), for training several models as one batch (:mod:`vsc_lib.grouped`).
     """
 
     total: Tensor
@@ -63,6 +65,7 @@ class LossTerms:
     kl: Tensor
     neg_elbo: Tensor
     parts: dict[str, Tensor] = field(default_factory=dict)
+    per_example: dict[str, Tensor] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,7 @@ class LatentModel(nn.Module):
             kl=kl.mean(),
             neg_elbo=recon + kl,
             parts={name: value.mean() for name, value in (parts | penalties).items()},
+            per_example={"total": total, "recon": recon, "kl": kl} | parts | penalties,
         )
         return ModelOutput(decoded=decoded, z=z, posterior=posterior, loss=loss)
 

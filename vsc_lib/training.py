@@ -280,7 +280,8 @@ def train(
 
 def _postfix(epoch: int, output) -> str:
     loss = output.loss
-    text = f"ep {epoch} loss {float(loss.total):.1f} recon {float(loss.recon):.1f} kl {float(loss.kl):.1f}"
+    total, recon, kl = (float(t.detach()) for t in (loss.total, loss.recon, loss.kl))
+    text = f"ep {epoch} loss {total:.1f} recon {recon:.1f} kl {kl:.1f}"
     pi = output.posterior.spike_prob
     if pi is not None:
         text += f" active {float((pi > 0.5).sum(1).float().mean()):.1f}"

@@ -1,0 +1,123 @@
+"""Grouped training against today's one-model-per-process path, in one run: images per second
+of the whole machine (2 one-thread processes) for the MLP VSC of chapter 6 (J = 200, batch 128).
+
+    python benchmarks/grouped.py [--groups 2 4 8] [--seconds 6] [--json results/grouped-benchmark.json]
+
+For each variant, two processes (one torch thread each, as a sweep's two workers) train for
+``--seconds`` at the same time on random MNIST-shaped data and the images per second of both are
+summed. Variants: ``single`` (today: one model per process, ``vsc_lib.training``'s step),
+``grouped G`` (G models per process as one grouped model, ``vsc_lib.grouped``), each in fp32 and
+under bf16 autocast. The fraction of the fp32 matmul peak uses fp32-equivalent FLOPs of the
+single model's step (``torch.utils.flop_counter``) and a 2048 x 2048 fp32 matmul measured on
+both cores at the same time. Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from vsc_lib.config import ModelConfig
+from vsc_lib.grouped import group_models
+from vsc_lib.models import build_model
+from vsc_lib.training import make_optimiser
+
+CONFIG = ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through")
+BATCH = 128
+
+
+def _step(model, optimiser, x, groups, bf16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        output = model(x)
+    optimiser.zero_grad(set_to_none=True)
+    (output.loss.total * groups).backward()
+    optimiser.step()
+
+
+def _worker(groups: int, bf16: bool, seconds: float, start, queue) -> None:
+    torch.set_num_threads(1)
+    models = []
+    for seed in range(groups):
+        torch.manual_seed(seed)
+        models.append(build_model(CONFIG))
+    model = models[0] if groups == 1 else group_models(models)
+    optimiser = make_optimiser(model, 1e-3)
+    x = torch.rand(groups * BATCH, 1, 28, 28)
+    for _ in range(5):
+        _step(model, optimiser, x, groups, bf16)
+    start.wait()
+    steps, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        _step(model, optimiser, x, groups, bf16)
+        steps += 1
+    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+
+
+def _matmul(seconds: float, start, queue) -> None:
+    torch.set_num_threads(1)
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    start.wait()
+    count, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        a @ b
+        count += 1
+    queue.put(count * 2 * 2048**3 / (time.perf_counter() - began) / 1e9)
+
+
+def _both(target, args) -> float:
+    context = multiprocessing.get_context("spawn")
+    start, queue = context.Barrier(2), context.Queue()
+    workers = [context.Process(target=target, args=(*args, start, queue)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    total = queue.get() + queue.get()
+    for w in workers:
+        w.join()
+    return total
+
+
+def flops_per_image() -> float:
+    torch.manual_seed(0)
+    model = build_model(CONFIG)
+    optimiser = make_optimiser(model, 1e-3)
+    counter = FlopCounterMode(display=False)
+    with counter:
+        _step(model, optimiser, torch.rand(BATCH, 1, 28, 28), 1, False)
+    return counter.get_total_flops() / BATCH
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--groups", type=int, nargs="+", default=[2, 4, 8])
+    parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    flops = flops_per_image()
+    peak = _both(_matmul, (args.seconds,))
+    rows = {}
+    for bf16 in (False, True):
+        for groups in (1, *args.groups):
+            name = ("single" if groups == 1 else f"grouped {groups}") + (" bf16" if bf16 else " fp32")
+            rate = _both(_worker, (groups, bf16, args.seconds))
+            rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak}
+            print(f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak",
+                  flush=True)
+    base = rows["single fp32"]["images_per_second"]
+    for row in rows.values():
+        row["ratio_to_single_fp32"] = row["images_per_second"] / base
+    out = {"model": "MLP VSC, J = 200, 400 hidden units, batch 128 per model", "flops_per_image": flops,
+           "matmul_peak_gflops_two_cores": peak, "variants": rows}
+    print(json.dumps(out, indent=1))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

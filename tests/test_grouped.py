@@ -1,0 +1,103 @@
+"""Grouped training: G models of one shape trained as one, each exactly the model it would be alone."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from vsc_lib import grouped
+from vsc_lib.cache import load_run
+from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+from vsc_lib.datasets import ImageDataset
+from vsc_lib.models import build_model
+from vsc_lib.training import train
+
+
+def _data(n, seed):
+    g = torch.Generator().manual_seed(seed)
+    x = (torch.rand(n, 1, 28, 28, generator=g) > 0.7).float()
+    return ImageDataset(x=x, y=torch.zeros(n, dtype=torch.int64), name="mnist", split="train", classes=("0",),
+                        indices=torch.arange(n))
+
+
+DATA = (_data(200, 0), _data(50, 1))
+
+
+def _configs(kind, seeds, **model):
+    base = RunConfig(DataConfig("mnist", num_train=200, num_test=50),
+                     ModelConfig(kind=kind, latent_dim=4, hidden_dim=16, **model), TrainConfig(num_epochs=2, batch_size=64))
+    return [base.replace(train={"seed": s}) for s in seeds]
+
+
+def test_a_grouped_autoencoder_trains_to_the_weights_of_its_single_runs():
+    """The AE draws no noise, so each grouped model must follow its single run step by step:
+    same initial weights, same batches, its own Adam."""
+    configs = _configs("ae", (0, 1, 2))
+    runs = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
+    for config, run in zip(configs, runs, strict=True):
+        alone = train(config, data=DATA, device="cpu", progress=False)
+        for (name, a), b in zip(alone.model.state_dict().items(), run.model.state_dict().values(), strict=True):
+            assert torch.allclose(a, b, atol=1e-5), name
+        for row_a, row_b in zip(alone.history, run.history, strict=True):
+            assert row_a["test_neg_elbo"] == pytest.approx(row_b["test_neg_elbo"], rel=1e-5)
+            assert row_a["train_recon"] == pytest.approx(row_b["train_recon"], rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["vae", "vsc"])
+def test_grouped_vae_and_vsc_start_from_their_single_runs_weights_and_train(kind):
+    configs = _configs(kind, (3, 4), **({"alpha": 0.2, "spike_estimator": "straight_through",
+                                          "kl_warmup_epochs": 1.0} if kind == "vsc" else {}))
+    models = []
+    for c in configs:
+        torch.manual_seed(c.train.seed)
+        models.append(build_model(c.model))
+    group = grouped.group_models(models)
+    copies = grouped.ungroup(group, [build_model(c.model) for c in configs])
+    for original, copy in zip(models, copies, strict=True):
+        for a, b in zip(original.state_dict().values(), copy.state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    runs = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
+    assert [len(r.history) for r in runs] == [2, 2] and all(r.meta["grouped_with"] == 2 for r in runs)
+    assert all(math.isfinite(r.history[-1]["test_neg_elbo"]) for r in runs)
+    if kind == "vsc":
+        assert all(0 < r.history[-1]["train_active_hard"] <= 4 for r in runs)
+    assert not torch.equal(runs[0].model.heads.weight, runs[1].model.heads.weight)
+
+
+def test_split_outputs_average_back_to_the_group():
+    configs = _configs("vsc", (0, 1), alpha=0.2)
+    models = []
+    for c in configs:
+        torch.manual_seed(c.train.seed)
+        models.append(build_model(c.model))
+    output = grouped.group_models(models)(torch.cat([DATA[0].x[:8], DATA[0].x[8:16]]))
+    parts = grouped.split_output(output, 2)
+    assert [p.z.shape[0] for p in parts] == [8, 8]
+    mean = (parts[0].loss.total + parts[1].loss.total) / 2
+    assert torch.allclose(mean, output.loss.total)
+    assert set(parts[0].loss.parts) == {"kl_slab", "kl_spike"}
+
+
+def test_a_group_must_differ_only_in_the_seed():
+    a, b = _configs("vae", (0, 1))
+    with pytest.raises(ValueError, match="differs from .* in more than its seed"):
+        grouped.check_group([a, b.replace(model={"latent_dim": 5})])
+    with pytest.raises(ValueError, match="different seeds"):
+        grouped.check_group([a, a])
+    with pytest.raises(ValueError, match="MLP bodies, AE / VAE / fixed-prior VSC"):
+        grouped.check_group(_configs("vsc", (0,), prior="learned"))
+    with pytest.raises(ValueError, match="at least one"):
+        grouped.check_group([])
+
+
+@pytest.mark.slow
+def test_train_group_or_load_saves_every_run_once(tmp_path):
+    configs = [RunConfig(DataConfig("mnist", num_train=256, num_test=64), ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
+                         TrainConfig(num_epochs=1, batch_size=64, seed=s)) for s in (0, 1)]
+    first = grouped.train_group_or_load(configs, cache=tmp_path, progress=False)
+    assert sorted(r["name"] for r in first if not r["from_cache"]) == sorted(run_name(c) for c in configs)
+    for c in configs:
+        assert load_run(c, tmp_path).meta["grouped_with"] == 2
+    assert all(r["from_cache"] for r in grouped.train_group_or_load(configs, cache=tmp_path, progress=False))

@@ -4,7 +4,7 @@ Usage:
   python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper]
                           [--workers 2] [--threads 1] [--dry-run] [--datasets ...] [--families ...]
                           [--latent-dims ...] [--seeds ...] [--epochs N] [--precision fp32|bf16]
-                          [--scheduler tcp://host:8786] [--ship-results]
+                          [--scheduler tcp://host:8786] [--ship-results] [--grouped]
 
 ``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``authors`` and
 ``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
@@ -50,6 +50,8 @@ def main() -> None:
                                             "else a LocalCluster of --workers processes)")
     parser.add_argument("--ship-results", action="store_true",
                         help="the workers do not share the cache folder: send runs and evaluations back to this process")
+    parser.add_argument("--grouped", action="store_true",
+                        help="train each cell's seeds as one grouped model (vsc_lib.grouped; MLP AE/VAE/fixed-prior VSC)")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--csv", help="also write every cell's evaluation to this CSV file")
     args = parser.parse_args()
@@ -64,7 +66,7 @@ def main() -> None:
     if args.dry_run:
         return
     result = run_grid(grid, workers=args.workers, threads=args.threads, scheduler=args.scheduler,
-                      shared_cache=not args.ship_results)
+                      shared_cache=not args.ship_results, grouped=args.grouped)
     rate = f", {statistics.mean(result.images_per_second):.0f} training images/s per run" if result.images_per_second else ""
     print(f"{result.trained} runs trained in {result.wall_seconds:.0f} s wall ({result.train_seconds:.0f} s of training "
           f"summed over runs{rate}; {args.workers} workers x {args.threads} threads)")

@@ -101,3 +101,18 @@ def test_train_group_or_load_saves_every_run_once(tmp_path):
     for c in configs:
         assert load_run(c, tmp_path).meta["grouped_with"] == 2
     assert all(r["from_cache"] for r in grouped.train_group_or_load(configs, cache=tmp_path, progress=False))
+
+
+@pytest.mark.slow
+def test_run_grid_can_train_each_cells_seeds_as_one_group(tmp_path):
+    from vsc_lib.experiments import Grid, run_grid
+
+    grid = Grid("tiny-grouped", ("mnist",), ("vae", "vsc0.2", "lvsc0.2"), (4,), (0, 1), num_epochs=1, hidden_dim=16,
+                num_train=256, num_test=64, probe_families=(), elbo_samples=1, num_pseudo_inputs=3)
+    result = run_grid(grid, workers=2, cache=tmp_path, progress=False, grouped=True)
+    assert result.trained == 6 and set(result.evaluations) == set(grid.cells())
+    meta = {f: load_run(grid.config(("mnist", f, 4, 0)), tmp_path).meta for f in grid.families}
+    assert meta["vae"]["grouped_with"] == 2 and meta["vsc0.2"]["grouped_with"] == 2
+    assert "grouped_with" not in meta["lvsc0.2"]  # the learned prior trains one run per task
+    again = run_grid(grid, workers=2, cache=tmp_path, progress=False, grouped=True)
+    assert again.trained == 0 and again.evaluations == result.evaluations

@@ -392,6 +392,43 @@ def _work(grid: Grid, cell: Cell, cache: str, shared: bool = True) -> tuple[Cell
                           "images_per_second": run.meta.get("images_per_second")}
 
 
+def _work_group(grid: Grid, cells: list[Cell], cache: str) -> list[tuple[Cell, dict, dict]]:
+    """Train the cells (one cell's seeds) as one grouped model (:mod:`vsc_lib.grouped`), then
+    evaluate each as :func:`_work` does."""
+    from .grouped import check_group, train_group_or_load
+
+    configs = [grid.config(c) for c in cells]
+    try:
+        check_group(configs)
+    except ValueError:  # not groupable (the learned prior, a conv body): one run at a time
+        return [_work(grid, cell, cache) for cell in cells]
+    trained = {r["name"]: r for r in train_group_or_load(configs, cache=cache, progress=False)}
+    out = []
+    for cell in cells:
+        cell, values, info = _work(grid, cell, cache)
+        summary = trained[run_name(grid.config(cell))]
+        out.append((cell, values, info | {"from_cache": summary["from_cache"], "train_seconds": summary["train_seconds"]}))
+    return out
+
+
+def _groups(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
+    """The cells split into groups that can train as one: a cell's seeds when its runs support
+    grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group."""
+    from .grouped import check_group
+
+    by_key: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        by_key.setdefault(cell[:3], []).append(cell)
+    out = []
+    for members in by_key.values():
+        try:
+            check_group([grid.config(c) for c in members])
+            out.append(members)
+        except ValueError:
+            out.extend([c] for c in members)
+    return out
+
+
 def _done(grid: Grid, cell: Cell, root: Path) -> bool:
     """Whether the cell's run and its basic evaluation are both in the cache (then the client
     reads them itself instead of starting workers)."""
@@ -431,7 +468,7 @@ class SweepResult:
 
 def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
              progress: bool = True, cells: list[Cell] | None = None, scheduler: str | None = None,
-             shared_cache: bool = True) -> SweepResult:
+             shared_cache: bool = True, grouped: bool = False) -> SweepResult:
     """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``) on Dask workers
     (:mod:`vsc_lib.sweep`: ``workers`` local one-thread processes, or the cluster at
     ``scheduler`` / ``$VSC_DASK_SCHEDULER``; ``shared_cache=False`` when its workers do not see
@@ -439,7 +476,8 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
 
     Finished runs and evaluations come from the cache (read by this process, no workers
     started), so an interrupted sweep resumes and a second call only reads. The tqdm bar counts
-    cells.
+    tasks. ``grouped=True`` trains each cell's seeds as one grouped model (:mod:`vsc_lib.grouped`;
+    cells it does not support train one run per task; needs a shared cache).
 
     Raises:
         SweepError: some cells failed (a diverging run, say); the message names each one's
@@ -455,11 +493,22 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done)]
     outputs = [_work(grid, cell, str(root)) for cell in done]
     failures = []
-    for output in in_workers(_work, todo, workers, threads, f"sweep '{grid.name}'", progress, scheduler):
-        if isinstance(output, TaskFailure):
-            failures.append(output)
-        else:
-            outputs.append(output)
+    if grouped:
+        if not shared_cache:
+            raise ValueError("grouped=True needs workers that share the cache (shared_cache=True).")
+        tasks = [(grid, members, str(root)) for members in _groups(grid, [item[1] for item in todo])]
+        for output in in_workers(_work_group, tasks, workers, threads, f"sweep '{grid.name}' (grouped)", progress,
+                                 scheduler):
+            if isinstance(output, TaskFailure):
+                failures.extend(TaskFailure((grid, cell), output.error) for cell in output.item[1])
+            else:
+                outputs.extend(output)
+    else:
+        for output in in_workers(_work, todo, workers, threads, f"sweep '{grid.name}'", progress, scheduler):
+            if isinstance(output, TaskFailure):
+                failures.append(output)
+            else:
+                outputs.append(output)
     for cell, values, info in outputs:
         if "files" in info:
             store_shipped(root, run_name(grid.config(cell)), info["files"])

@@ -1,0 +1,62 @@
+"""Grouped training on chapter 6's grid against today's path, side by side in one run: total
+training throughput of the machine and the test -ELBO of every family (issue 12's criterion:
+within 0.5 nats of today's, mean over 3 seeds, after equal epochs).
+
+    python research/grouped_chapter6_check.py [--latent-dims 200] [--precision fp32|bf16]
+        > results/grouped-chapter6-check.txt
+
+Both paths train the book grid's cells (MNIST and Fashion-MNIST, every family, 3 seeds, 4
+epochs) from empty caches with two one-thread Dask workers: ``run_grid(workers=2)`` (one run per
+task) and ``run_grid(workers=2, grouped=True)`` (a cell's three seeds as one grouped model per
+task). Throughput = images trained by all runs / wall time of the sweep (evaluation included,
+the same for both). Run it on an otherwise idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import tempfile
+
+from vsc_lib.experiments import GRIDS, run_grid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latent-dims", type=int, nargs="+", default=[200])
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    args = parser.parse_args()
+    grid = dataclasses.replace(GRIDS["book"], latent_dims=tuple(args.latent_dims), probe_families=(),
+                               precision=args.precision)
+    images = grid.num_epochs * 60_000 * grid.size
+    out = {"grid": {"datasets": grid.datasets, "families": grid.families, "latent_dims": grid.latent_dims,
+                    "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "precision": grid.precision}}
+    results = {}
+    for name, grouped in (("today", False), ("grouped", True)):
+        with tempfile.TemporaryDirectory() as cache:
+            result = run_grid(grid, workers=2, cache=cache, progress=False, grouped=grouped)
+        results[name] = result
+        out[name] = {"wall_seconds": result.wall_seconds, "images_per_second": images / result.wall_seconds}
+        print(f"{name}: {result.wall_seconds:.0f} s, {images / result.wall_seconds:.0f} images/s", flush=True)
+    out["throughput_ratio"] = out["grouped"]["images_per_second"] / out["today"]["images_per_second"]
+    rows = {}
+    for dataset in grid.datasets:
+        for family in grid.families:
+            for J in grid.latent_dims:
+                cells = [(dataset, family, J, s) for s in grid.seeds]
+                today = [results["today"].evaluations[c].test_neg_elbo for c in cells]
+                grouped = [results["grouped"].evaluations[c].test_neg_elbo for c in cells]
+                diff = statistics.fmean(grouped) - statistics.fmean(today)
+                rows[f"{dataset} {family} J={J}"] = {"today": statistics.fmean(today), "today_sd": statistics.stdev(today),
+                                                     "grouped": statistics.fmean(grouped),
+                                                     "grouped_sd": statistics.stdev(grouped),
+                                                     "diff": diff, "within_0.5": abs(diff) <= 0.5}
+    out["test_neg_elbo"] = rows
+    out["all_within_0.5"] = all(r["within_0.5"] for r in rows.values())
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -116,3 +116,21 @@ def test_run_grid_can_train_each_cells_seeds_as_one_group(tmp_path):
     assert "grouped_with" not in meta["lvsc0.2"]  # the learned prior trains one run per task
     again = run_grid(grid, workers=2, cache=tmp_path, progress=False, grouped=True)
     assert again.trained == 0 and again.evaluations == result.evaluations
+
+
+def test_an_interrupted_group_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
+    configs = _configs("vae", (0, 1))
+    configs = [c.replace(train={"num_epochs": 3}) for c in configs]
+    whole = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
+
+    def interrupt(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path, on_epoch_end=interrupt)
+    resumed = grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path)
+    for a, b in zip(whole, resumed, strict=True):
+        assert b.meta["resumed_from_epoch"] == 2 and len(b.history) == 3
+        for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
+            assert torch.allclose(x, y, atol=1e-6)

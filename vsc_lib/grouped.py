@@ -17,27 +17,32 @@ tested). The finished runs are ordinary runs: each is saved in the run cache und
 configuration.
 
 Supported: MLP bodies, every likelihood, AE / VAE / fixed-prior VSC, epochs as passes over the
-data (chapter 6's grids). A group is not checkpointed between epochs: an interrupted group
-trains again from the start.
+data (chapter 6's grids). A group is checkpointed after every epoch (``.group-<key>.partial``
+in the cache) and an interrupted group resumes there.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
+import json
 import math
+import os
+import shutil
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .cache import TrainedRun, _versions, claim, default_device, save_run
+from .cache import TrainedRun, _tensor_bytes, _versions, claim, default_device, save_run
 from .config import RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, LossTerms, ModelOutput, Posterior, build_model
-from .paths import cache_dir
+from .paths import cache_dir, write_atomic
 from .training import iterations_per_epoch, load_run_data, lr_at, make_optimiser
 
 
@@ -132,7 +137,8 @@ def check_group(configs: list[RunConfig]) -> None:
 
 
 def train_group(configs: list[RunConfig], data=None, device: str | torch.device | None = None,
-                progress: bool = True) -> list[TrainedRun]:
+                progress: bool = True, checkpoint_dir: Path | None = None,
+                on_epoch_end=None) -> list[TrainedRun]:
     """Train models that differ only in their seed as one grouped model; one run per configuration.
 
     Args:
@@ -140,6 +146,9 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
         data: optional ``(train, test)`` datasets (default: loaded from the configuration).
         device: where to train (default: CUDA when present).
         progress: a tqdm bar over the iterations.
+        checkpoint_dir: if given, the group is checkpointed there after every epoch and resumes
+            from it when it was written for the same configurations.
+        on_epoch_end: called with the epoch after each epoch's checkpoint.
     """
     check_group(configs)
     config, groups = configs[0], len(configs)
@@ -158,11 +167,29 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
     per_epoch = iterations_per_epoch(num_train, t.batch_size)
     total_iterations = per_epoch * t.num_epochs
     histories: list[list[dict]] = [[] for _ in configs]
-    elapsed = 0.0
-    bar = tqdm(total=total_iterations, disable=not progress, desc=f"group of {groups}: {run_name(config)}", unit="it",
+    elapsed, start_epoch = 0.0, 0
+    checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
+    names = [c.to_json() for c in configs]
+    state = None
+    if checkpoint is not None and checkpoint.is_file():
+        try:
+            state = torch.load(checkpoint, map_location=device, weights_only=True)
+        except Exception as error:  # unreadable: start again, keep the file for inspection
+            os.replace(checkpoint, checkpoint.with_suffix(".pt.bad"))
+            print(f"{checkpoint} could not be read ({type(error).__name__}); the group trains from the start.")
+    if state is not None and json.loads(state["configs"]) == names:
+        grouped.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        torch.set_rng_state(state["rng"])
+        for generator, g_state in zip(generators, state["generators"], strict=True):
+            generator.set_state(g_state)
+        histories, start_epoch, elapsed = json.loads(state["histories"]), state["epoch"] + 1, state["elapsed"]
+    resumed_from = start_epoch
+    bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
+               desc=f"group of {groups}: {run_name(config)}", unit="it",
                mininterval=1.0, dynamic_ncols=True)
     try:
-        for epoch in range(t.num_epochs):
+        for epoch in range(start_epoch, t.num_epochs):
             began = time.perf_counter()
             if t.lr_schedule == "restart" and epoch == t.lr_decay_epoch:
                 optimiser = make_optimiser(grouped, lr_at(config, epoch))
@@ -194,12 +221,19 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
                 row.update({f"test_{k}": v for k, v in evaluate(model, x_test).items()})
                 row["seconds"] = elapsed
                 history.append(row)
+            if checkpoint is not None:
+                write_atomic(checkpoint, _tensor_bytes({
+                    "configs": json.dumps(names), "model": grouped.state_dict(), "optimiser": optimiser.state_dict(),
+                    "rng": torch.get_rng_state(), "generators": [g.get_state() for g in generators],
+                    "histories": json.dumps(histories), "epoch": epoch, "elapsed": elapsed}))
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
     finally:
         bar.close()
     runs = []
     for c, model, history in zip(configs, models, histories, strict=True):
         model.eval()
-        meta = {"resumed_from_epoch": 0, "grouped_with": groups, "versions": _versions(), "device": str(device),
+        meta = {"resumed_from_epoch": resumed_from, "grouped_with": groups, "versions": _versions(), "device": str(device),
                 "threads": torch.get_num_threads(), "train_seconds": elapsed / groups,
                 "images_per_second": num_train * t.num_epochs * groups / max(elapsed, 1e-9),
                 "num_parameters": sum(p.numel() for p in model.parameters()),
@@ -213,7 +247,6 @@ def train_group_or_load(configs: list[RunConfig], cache=None, device=None, progr
     per configuration (``name``, ``from_cache``, ``train_seconds``). The group holds every
     member's claim while it trains (:func:`vsc_lib.cache.claim`)."""
     from contextlib import ExitStack
-    from pathlib import Path
 
     root = Path(cache) if cache is not None else cache_dir()
     pending = [c for c in configs if not (root / run_name(c)).is_dir()]
@@ -224,7 +257,12 @@ def train_group_or_load(configs: list[RunConfig], cache=None, device=None, progr
         for c in pending:
             claims.enter_context(claim(root, run_name(c)))
         pending = [c for c in pending if not (root / run_name(c)).is_dir()]  # finished meanwhile by another process
-        for run in (train_group(pending, device=device, progress=progress) if pending else []):
-            save_run(run, root)
-            out.append({"name": run_name(run.config), "from_cache": False, "train_seconds": run.meta["train_seconds"]})
+        if pending:
+            key = hashlib.sha256("".join(run_name(c) for c in pending).encode()).hexdigest()[:12]
+            partial = root / f".group-{key}.partial"
+            for run in train_group(pending, device=device, progress=progress, checkpoint_dir=partial):
+                save_run(run, root)
+                out.append({"name": run_name(run.config), "from_cache": False,
+                            "train_seconds": run.meta["train_seconds"]})
+            shutil.rmtree(partial, ignore_errors=True)
     return out

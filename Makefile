@@ -11,7 +11,7 @@ PY := $(VENV)/bin/python
 # grids of chapters 6 and 8; train them ahead with `make sweep`)
 PROFILE ?= book
 
-.PHONY: setup system venv data mathjax test test-fast book bench lint sweep
+.PHONY: setup system venv data mathjax test test-fast book pdf bench lint sweep
 
 setup:  ## Debian packages, virtual environment, data, MathJax: idempotent
 	@bash scripts/setup.sh
@@ -33,9 +33,18 @@ test: setup
 	VSC_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
 	$(PY) scripts/build_book.py --profile quick
 	$(PY) scripts/check_html.py --html _build/quick/_build/html
+	$(PY) scripts/build_pdf.py --profile quick
+	$(PY) scripts/check_pdf.py --profile quick --min-pages 60
 
 test-fast: setup
 	$(PY) -m pytest -m "not slow"
+
+# the whole book as one PDF from the executed chapters: _build/pdf/book.pdf (PROFILE=quick:
+# _build/quick/pdf/book.pdf); two pages rendered to PNG next to it to look at
+pdf: setup
+	@bash scripts/setup.sh pdf
+	$(PY) scripts/build_pdf.py --profile $(PROFILE) --pages 3 24
+	$(PY) scripts/check_pdf.py --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--min-pages 60,)
 
 bench: setup
 	$(PY) benchmarks/benchmark.py

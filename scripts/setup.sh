@@ -81,11 +81,21 @@ data() {
   "$VENV/bin/python" -m vsc_lib.data prepare | sed 's/^/[setup]   /'
 }
 
+pdf() {
+  # only for `make pdf`: pdftoppm renders pages of the PDF to PNG (the PDF itself needs only chromium)
+  if ! command -v pdftoppm >/dev/null; then
+    say "pdf: installing the Debian package poppler-utils (pdftoppm)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  fi
+}
+
 case "${1:-all}" in
   system) system ;;
   venv) venv ;;
   data) data ;;
   mathjax) mathjax ;;
+  pdf) pdf ;;
   all) system; venv; data; mathjax ;;
   *) echo "usage: $0 [system|venv|data|mathjax|all]" >&2; exit 2 ;;
 esac

@@ -3,13 +3,14 @@ training throughput of the machine and the test -ELBO of every family (issue 12'
 within 0.5 nats of today's, mean over 3 seeds, after equal epochs).
 
     python research/grouped_chapter6_check.py [--latent-dims 200] [--precision fp32|bf16]
-        > results/grouped-chapter6-check.txt
+        > results/grouped-chapter6-check-<precision>.txt
 
 Both paths train the book grid's cells (MNIST and Fashion-MNIST, every family, 3 seeds, 4
-epochs) from empty caches with two one-thread Dask workers: ``run_grid(workers=2)`` (one run per
-task) and ``run_grid(workers=2, grouped=True)`` (a cell's three seeds as one grouped model per
-task). Throughput = images trained by all runs / wall time of the sweep (evaluation included,
-the same for both). Run it on an otherwise idle machine.
+epochs) from empty caches with two one-thread Dask workers: today's path, ``run_grid(workers=2)``
+in fp32 (one run per task), and the new one, ``run_grid(workers=2, grouped=True)`` in
+``--precision`` (a cell's three seeds as one grouped model per task). Throughput = images
+trained by all runs / wall time of the sweep (evaluation included, the same for both). Run it on
+an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -28,15 +29,15 @@ def main() -> None:
     parser.add_argument("--latent-dims", type=int, nargs="+", default=[200])
     parser.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
     args = parser.parse_args()
-    grid = dataclasses.replace(GRIDS["book"], latent_dims=tuple(args.latent_dims), probe_families=(),
-                               precision=args.precision)
+    grid = dataclasses.replace(GRIDS["book"], latent_dims=tuple(args.latent_dims), probe_families=())
+    new_grid = dataclasses.replace(grid, precision=args.precision)
     images = grid.num_epochs * 60_000 * grid.size
     out = {"grid": {"datasets": grid.datasets, "families": grid.families, "latent_dims": grid.latent_dims,
-                    "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "precision": grid.precision}}
+                    "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "new_precision": args.precision}}
     results = {}
-    for name, grouped in (("today", False), ("grouped", True)):
+    for name, grouped, chosen in (("today", False, grid), ("grouped", True, new_grid)):
         with tempfile.TemporaryDirectory() as cache:
-            result = run_grid(grid, workers=2, cache=cache, progress=False, grouped=grouped)
+            result = run_grid(chosen, workers=2, cache=cache, progress=False, grouped=grouped)
         results[name] = result
         out[name] = {"wall_seconds": result.wall_seconds, "images_per_second": images / result.wall_seconds}
         print(f"{name}: {result.wall_seconds:.0f} s, {images / result.wall_seconds:.0f} images/s", flush=True)

@@ -1,0 +1,112 @@
+"""The static pages' live decoder: the JavaScript decodes what the library decodes, and the page's
+controls redraw the image as a reader moves them (headless Chromium, Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vsc_lib.config import ModelConfig
+from vsc_lib.models import build_model
+from vsc_lib.web_explorer import explorer_data, explorer_html
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from check_html import launch  # noqa: E402
+
+SCRIPT = ROOT / "book" / "_explorer" / "explorer" / "explorer.js"
+
+
+def _model(likelihood="bernoulli", input_shape=(1, 28, 28)):
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(kind="vsc", latent_dim=6, hidden_dim=16, likelihood=likelihood), input_shape)
+    return model.eval()
+
+
+def _codes():
+    g = torch.Generator().manual_seed(1)
+    codes = torch.randn(3, 6, generator=g)
+    codes[:, 3:] = 0.0  # three dimensions off
+    return codes
+
+
+def _expected(model, z):
+    with torch.no_grad():
+        return model.output_image(model.decode(torch.as_tensor(z, dtype=torch.float32)[None]))[0, 0].flatten().numpy()
+
+
+def _page(tmp_path, model, names=None):
+    data = explorer_data(model, _codes(), ["first", "second", "third"], names=names)
+    (tmp_path / "explorer").mkdir()
+    shutil.copy(SCRIPT, tmp_path / "explorer" / "explorer.js")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body>" + explorer_html(data, "vsc-test", "test explorer") + "</body></html>")
+    return page, data
+
+
+def _open(playwright, page):
+    browser = launch(playwright)
+    tab = browser.new_page()
+    tab.goto(page.as_uri())
+    tab.wait_for_selector("canvas.vsc-explorer-image")
+    return browser, tab
+
+
+def _drawn(tab):
+    return np.array([float(v) for v in tab.get_attribute("canvas.vsc-explorer-image", "data-pixels").split(",")])
+
+
+@pytest.mark.parametrize("likelihood", ["bernoulli", "normalised_gaussian"])
+def test_the_javascript_decoder_matches_the_library(tmp_path, likelihood):
+    from playwright.sync_api import sync_playwright
+
+    model = _model(likelihood)
+    page, data = _page(tmp_path, model)
+    with sync_playwright() as playwright:
+        browser, tab = _open(playwright, page)
+        for example in data["examples"]:
+            got = np.array(tab.evaluate("([d, z]) => Array.from(VSCExplorer.decode(d, VSCExplorer.network(d), z))",
+                                        [data, example["code"]]))
+            assert np.abs(got - _expected(model, example["code"])).max() < 1e-3
+        browser.close()
+
+
+def test_toggles_and_sliders_redraw_the_decoded_image(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    model = _model()
+    page, data = _page(tmp_path, model, names={0: "stroke"})
+    code = list(data["examples"][0]["code"])
+    with sync_playwright() as playwright:
+        browser, tab = _open(playwright, page)
+        assert np.abs(_drawn(tab) - _expected(model, code)).max() < 1e-3  # the first example as loaded
+        assert "z0 (stroke)" in tab.inner_text(".vsc-explorer-controls")
+        before = _drawn(tab)
+        dim = data["examples"][0]["dims"][0]
+        tab.click(f'input[aria-label="dimension {dim} on"]')  # switch its spike off
+        code[dim] = 0.0
+        after = _drawn(tab)
+        assert np.abs(after - before).max() > 1e-3 and np.abs(after - _expected(model, code)).max() < 1e-3
+        tab.click(f'input[aria-label="dimension {dim} on"]')  # on again, then move its slider
+        tab.fill(f'input[aria-label="dimension {dim} value"]', "2.5")
+        code[dim] = 2.5
+        moved = _drawn(tab)
+        assert np.abs(moved - _expected(model, code)).max() < 1e-3
+        tab.select_option("select.vsc-explorer-example", "2")
+        assert np.abs(_drawn(tab) - _expected(model, data["examples"][2]["code"])).max() < 1e-3
+        browser.close()
+
+
+def test_the_export_refuses_what_the_page_cannot_decode():
+    conv = build_model(ModelConfig(kind="vsc", body="conv", latent_dim=6))
+    with pytest.raises(ValueError, match="MLP decoders"):
+        explorer_data(conv, torch.zeros(1, 6), ["a"])
+    with pytest.raises(ValueError, match=r"need codes \(E, 6\)"):
+        explorer_data(_model(), torch.zeros(2, 5), ["a", "b"])
+    with pytest.raises(ValueError, match="element_id"):
+        explorer_html({}, "Bad id", "t")

@@ -20,7 +20,11 @@ fails the build on what a reader would notice:
 - a number in a table broken over two lines;
 - a code cell, folded ones opened, that scrolls sideways by more than 16 px (laptop width);
 - a page that scrolls sideways as a whole (a wide table with no scrolling container around it);
-- an image that did not decode, no formula typeset by MathJax, or a request to another host.
+- an image that did not decode, no formula typeset by MathJax, or a request to another host;
+- a live explorer (``div.vsc-explorer``, chapters 4 and 7) that does not start, or whose image
+  does not change, or does not equal the decoder evaluated with NumPy from the page's own data,
+  when its first dimension's toggle is clicked and its slider moved (screenshots
+  ``<page>-<id>-before.png`` / ``-after.png``).
 
 Every page is saved as a full-page screenshot at both widths in ``<html>/_screenshots/``.
 """
@@ -252,6 +256,82 @@ def measure(browser, html_page: Path, width: int, screenshot: Path | None) -> tu
     return Measured(width=width, **facts), outside
 
 
+def numpy_decode(data: dict, z) -> np.ndarray:
+    """The explorer's decoder evaluated with NumPy from the page's own data (the independent
+    reference the drawn pixels are compared with)."""
+    import base64
+
+    def floats(name: str) -> np.ndarray:
+        return np.frombuffer(base64.b64decode(data[name]), dtype="<f4").astype(np.float64)
+
+    hidden, latent = data["hidden"], data["latent_dim"]
+    pixels = data["channels"] * data["height"] * data["width"]
+    w1, w2 = floats("w1").reshape(hidden, latent), floats("w2").reshape(data["outputs"], hidden)
+    h = np.maximum(w1 @ np.asarray(z, dtype=np.float64) + floats("b1"), 0.0)
+    out = 1.0 / (1.0 + np.exp(-(w2 @ h + floats("b2"))[:pixels]))
+    if data["post"] == "normalised":
+        out = np.minimum(out / max(out.max(), 1e-12), 1.0)
+    return out
+
+
+def use_explorer(tab, root, page: str, shots: Path | None) -> list[str]:
+    """Use one live explorer as a reader would: its first dimension's toggle, then its slider;
+    after each action the drawn image must change and equal the decoder evaluated with NumPy
+    from the page's data. Screenshots before and after (``<page>-<id>-before.png``, ``-after``)."""
+    import json
+
+    name = root.get_attribute("id")
+    at = f"{page}: explorer {name}"
+    canvas = root.query_selector("canvas.vsc-explorer-image")
+    if canvas is None:
+        return [f"{at} did not start (no image drawn)"]
+    found = []
+    data = json.loads(tab.text_content(f"#{name}-data"))
+    example = data["examples"][0]
+    dim, code = example["dims"][0], list(example["code"])
+
+    def drawn():
+        return np.array([float(v) for v in canvas.get_attribute("data-pixels").split(",")])
+
+    def check(action: str, before: np.ndarray | None) -> np.ndarray:
+        now = drawn()
+        if before is not None and np.abs(now - before).max() < 1e-3:
+            found.append(f"{at}: {action} did not change the image")
+        error = np.abs(now - numpy_decode(data, code)[: now.size]).max()
+        if error > 1e-3:
+            found.append(f"{at}: after {action} the drawn pixels differ from the decoder by {error:.2g}")
+        return now
+
+    start = check("loading", None)
+    if shots is not None:
+        root.screenshot(path=str(shots / f"{page}-{name}-before.png"))
+    toggle = root.query_selector(f'input[aria-label="dimension {dim} on"]')
+    slider = root.query_selector(f'input[aria-label="dimension {dim} value"]')
+    toggle.click()
+    code[dim] = 0.0 if example["code"][dim] != 0 else float(slider.input_value())
+    off = check(f"toggling dimension {dim}", start)
+    if code[dim] == 0.0:
+        toggle.click()
+    slider.fill("2.5" if float(slider.input_value()) < 2.0 else "-2.5")
+    code[dim] = float(slider.input_value())
+    check(f"moving dimension {dim}'s slider", off)
+    if shots is not None:
+        root.screenshot(path=str(shots / f"{page}-{name}-after.png"))
+    return found
+
+
+def explorer_problems(browser, html_page: Path, page: str, shots: Path | None) -> list[str]:
+    """Every live explorer of the page, used (:func:`use_explorer`)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    try:
+        tab.goto(html_page.as_uri(), wait_until="load")
+        return [problem for root in tab.query_selector_all("div.vsc-explorer")
+                for problem in use_explorer(tab, root, page, shots)]
+    finally:
+        context.close()
+
+
 def page_problems(html: Path, page: str, browser, screenshots: bool) -> tuple[list[str], str]:
     """Every problem of one page and a one-line summary."""
     problems, sources = static_problems(html, page)
@@ -281,6 +361,10 @@ def page_problems(html: Path, page: str, browser, screenshots: bool) -> tuple[li
                 problems.append(f"{at}: no formula was typeset by MathJax")
             line += (f", column {seen.column:.0f} px, {seen.math} formulas typeset, "
                      f"{sum(not i['numbered'] and i['in_cell'] for i in seen.images)} stray")
+    if "vsc-explorer" in path.read_text():
+        shots = html / "_screenshots" if screenshots else None
+        problems += explorer_problems(browser, path, page, shots)
+        line += ", explorer used"
     return problems, line
 
 

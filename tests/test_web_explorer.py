@@ -110,3 +110,51 @@ def test_the_export_refuses_what_the_page_cannot_decode():
         explorer_data(_model(), torch.zeros(2, 5), ["a", "b"])
     with pytest.raises(ValueError, match="element_id"):
         explorer_html({}, "Bad id", "t")
+
+
+def test_page_explorer_offers_group_dimensions_first_and_the_examples_own():
+    import json
+    import re
+
+    from vsc_lib.web_explorer import page_explorer
+
+    model = _model()
+    x = torch.rand(2, 1, 28, 28)
+    html = page_explorer(model, x, ["a", "b"], "vsc-x", "t", groups={"hat": [5, 4]}, limit=4)
+    data = json.loads(re.search(r'id="vsc-x-data">(.*?)</script>', html, re.S).group(1))
+    with torch.no_grad():
+        gated = model.code(x, "gated")
+    for example, code in zip(data["examples"], gated, strict=True):
+        assert example["dims"][:2] == [5, 4] and len(example["dims"]) <= 4
+        assert example["code"] == pytest.approx(code.tolist(), abs=1e-6)
+    assert data["names"] == {"5": "hat", "4": "hat"}
+    vae = build_model(ModelConfig(kind="vae", latent_dim=6, hidden_dim=16))
+    with pytest.raises(ValueError, match="the page's explorer needs a spike-and-slab model"):
+        page_explorer(vae, x, ["a", "b"], "vsc-y", "t")
+
+
+def test_the_html_check_uses_the_explorer_and_names_what_is_wrong(tmp_path):
+    import base64
+    import json
+
+    import check_html
+    from playwright.sync_api import sync_playwright
+
+    model = _model()
+    page, data = _page(tmp_path, model)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        assert check_html.explorer_problems(browser, page, "page", tmp_path) == []
+        assert (tmp_path / "page-vsc-test-before.png").is_file() and (tmp_path / "page-vsc-test-after.png").is_file()
+        # a page whose decoder draws something else than its data says
+        tab = browser.new_page()
+        tab.goto(page.as_uri())
+        wrong = dict(data, b2=base64.b64encode(np.full(784, 3.0, dtype="<f4").tobytes()).decode())
+        tab.evaluate("t => { document.getElementById('vsc-test-data').textContent = t; }", json.dumps(wrong))
+        found = check_html.use_explorer(tab, tab.query_selector("div.vsc-explorer"), "page", None)
+        assert found and all("differ from the decoder" in f for f in found)
+        # a page whose script is missing
+        (tmp_path / "explorer" / "explorer.js").unlink()
+        missing = check_html.explorer_problems(browser, page, "page", None)
+        assert missing == ["page: explorer vsc-test did not start (no image drawn)"]
+        browser.close()

@@ -73,3 +73,20 @@ def explorer_html(data: dict, element_id: str, title: str, script: str = SCRIPT)
     return (f'<div class="vsc-explorer" id="{element_id}" data-title="{html.escape(title)}"></div>\n'
             f'<script type="application/json" id="{element_id}-data">{payload}</script>\n'
             f'<script src="{script}"></script>\n')
+
+
+def page_explorer(model: LatentModel, x: torch.Tensor, labels: list[str], element_id: str, title: str,
+                  groups: dict[str, list[int]] | None = None, limit: int = 10) -> str:
+    """The HTML of an explorer of the gated codes (slab means of the dimensions with pi > 0.5) of
+    the examples ``x``: each example offers its own active dimensions (largest first) and, with
+    ``groups`` ({name: dimensions}, e.g. the latents tied to Smiley's attribute groups), those
+    dimensions first, named by their group; at most ``limit`` per example."""
+    model.require_spikes("the page's explorer")
+    with torch.no_grad():
+        codes = model.eval().code(x.to(model.device), "gated").cpu()
+    names = {int(j): name for name, dims in (groups or {}).items() for j in dims}
+    dims = []
+    for code in codes:
+        own = [int(j) for j in torch.argsort(code.abs(), descending=True) if code[int(j)] != 0]
+        dims.append(list(dict.fromkeys([*names, *own]))[:limit])
+    return explorer_html(explorer_data(model, codes, labels, dims, names), element_id, title)

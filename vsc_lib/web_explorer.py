@@ -53,11 +53,13 @@ def explorer_data(model: LatentModel, codes: torch.Tensor, labels: list[str], di
         dims = [[int(j) for j in torch.argsort(c.abs(), descending=True) if c[int(j)] != 0][:10] for c in codes]
     channels, height, width = model.input_shape if len(model.input_shape) == 3 else (1, 1, model.input_shape[-1])
     first, second = linears
+    pixels = channels * height * width  # only the means' rows: the normalised Gaussian's variance head is not drawn
     return {
-        "latent_dim": model.latent_dim, "hidden": first.out_features, "outputs": second.out_features,
+        "latent_dim": model.latent_dim, "hidden": first.out_features, "outputs": pixels,
         "height": height, "width": width, "channels": channels,
         "post": "normalised" if isinstance(model.likelihood, NormalisedGaussianLikelihood) else "sigmoid",
-        "w1": _b64(first.weight), "b1": _b64(first.bias), "w2": _b64(second.weight), "b2": _b64(second.bias),
+        "w1": _b64(first.weight), "b1": _b64(first.bias), "w2": _b64(second.weight[:pixels]),
+        "b2": _b64(second.bias[:pixels]),
         "examples": [{"label": label, "code": [round(float(v), 6) for v in code], "dims": [int(d) for d in ds]}
                      for label, code, ds in zip(labels, codes, dims, strict=True)],
         "names": {str(k): v for k, v in (names or {}).items()},

@@ -120,14 +120,14 @@ def test_page_explorer_offers_group_dimensions_first_and_the_examples_own():
 
     model = _model()
     x = torch.rand(2, 1, 28, 28)
-    html = page_explorer(model, x, ["a", "b"], "vsc-x", "t", groups={"hat": [5, 4]}, limit=4)
+    html = page_explorer(model, x, ["a", "b"], "vsc-x", "t", groups={"hat": [5, 4], "tie": [1]}, limit=4)
     data = json.loads(re.search(r'id="vsc-x-data">(.*?)</script>', html, re.S).group(1))
     with torch.no_grad():
         gated = model.code(x, "gated")
     for example, code in zip(data["examples"], gated, strict=True):
-        assert example["dims"][:2] == [5, 4] and len(example["dims"]) <= 4
+        assert example["dims"][:3] == [5, 1, 4] and len(example["dims"]) <= 4  # the groups in turn
         assert example["code"] == pytest.approx(code.tolist(), abs=1e-6)
-    assert data["names"] == {"5": "hat", "4": "hat"}
+    assert data["names"] == {"5": "hat", "4": "hat", "1": "tie"}
     vae = build_model(ModelConfig(kind="vae", latent_dim=6, hidden_dim=16))
     with pytest.raises(ValueError, match="the page's explorer needs a spike-and-slab model"):
         page_explorer(vae, x, ["a", "b"], "vsc-y", "t")

@@ -87,8 +87,12 @@ def page_explorer(model: LatentModel, x: torch.Tensor, labels: list[str], elemen
     with torch.no_grad():
         codes = model.eval().code(x.to(model.device), "gated").cpu()
     names = {int(j): name for name, dims in (groups or {}).items() for j in dims}
+    # the groups' dimensions taken in turn (the first of each group, then the second, ...), so
+    # that every group is offered even when one group has many
+    lists = [list(map(int, dims)) for dims in (groups or {}).values()]
+    turns = [dims[k] for k in range(max(map(len, lists), default=0)) for dims in lists if k < len(dims)]
     dims = []
     for code in codes:
         own = [int(j) for j in torch.argsort(code.abs(), descending=True) if code[int(j)] != 0]
-        dims.append(list(dict.fromkeys([*names, *own]))[:limit])
+        dims.append(list(dict.fromkeys([*turns, *own]))[:limit])
     return explorer_html(explorer_data(model, codes, labels, dims, names), element_id, title)

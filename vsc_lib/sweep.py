@@ -82,10 +82,18 @@ def dask_client(workers: int = 2, scheduler: str | None = None):
         with Client(address) as client:
             yield client
         return
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                         silence_logs=40) as cluster, Client(cluster) as client:
-        yield client
+    # a nanny also copies its pre-spawn variables into *this* process's environment, which every
+    # later worker inherits: a cluster started here before (with Dask's defaults) leaves
+    # MALLOC_TRIM_THRESHOLD_ behind, so it is taken out while this cluster lives
+    inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                             silence_logs=40) as cluster, Client(cluster) as client:
+            yield client
+    finally:
+        if inherited is not None:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
 
 
 def in_workers(fn: Callable, items: list[tuple], workers: int = 2, threads: int = 1, desc: str = "runs",

@@ -44,11 +44,6 @@ from .models import LatentModel, build_model
 from .paths import cache_dir, write_atomic
 
 
-def input_shape(config: RunConfig) -> tuple[int, ...]:
-    """The shape of one example of a run's data."""
-    return config.input_shape
-
-
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -172,7 +167,7 @@ def train(
 
     torch.manual_seed(t.seed)
     generator = torch.Generator().manual_seed(t.seed + 1)
-    model = build_model(config.model, input_shape(config)).to(device)
+    model = build_model(config.model, config.input_shape).to(device)
     optimiser = make_optimiser(model, t.lr)
     history: list[dict] = []
     start_epoch, elapsed = 0, 0.0

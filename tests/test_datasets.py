@@ -131,3 +131,27 @@ def test_the_readme_example_registers_a_dataset(monkeypatch):
     exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
     assert datasets.get("toy").load("train", subset=10).x.shape == (10, 5)
     assert RunConfig(DataConfig("toy"), ModelConfig(kind="vae", likelihood="gaussian")).input_shape == (5,)
+
+
+def test_a_split_is_read_once_per_process_until_a_file_in_the_data_folder_changes(tmp_path):
+    reads = []
+    (tmp_path / "values.txt").write_text("1")
+
+    def read(split, root):
+        value = float((root / "values.txt").read_text())
+        reads.append(value)
+        return Split(torch.full((6, 1, 2, 2), value), torch.zeros(6, dtype=torch.int64))
+
+    spec = Dataset("memo_test", "a dataset whose file changes", input_shape=(1, 2, 2), values="any",
+                   classes=("only",), read=read)
+    first = spec.load("train", subset=3, root=tmp_path)
+    first.x.add_(100.0)  # a caller's change to its copy does not reach the memo
+    second = spec.load("train", root=tmp_path)
+    assert reads == [1.0] and float(second.x.max()) == 1.0 and second.x.shape[0] == 6
+    (tmp_path / "values.txt").write_text("2.0")  # another size: the folder's signature changes
+    assert float(spec.load("train", root=tmp_path).x.max()) == 2.0 and reads == [1.0, 2.0]
+    spec.load("test", root=tmp_path)
+    assert len(reads) == 3  # each split has its own entry
+    datasets.clear_read_memo()
+    spec.load("train", root=tmp_path)
+    assert len(reads) == 4

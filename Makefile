@@ -46,8 +46,10 @@ pdf: setup
 	$(PY) scripts/build_pdf.py --profile $(PROFILE) --pages 3 24
 	$(PY) scripts/check_pdf.py --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--min-pages 60,)
 
-bench: setup
-	$(PY) benchmarks/benchmark.py
+bench: setup  ## every model's training step, today's sweep path beside grouped/bf16, and Dask on 1 vs 2 workers
+	$(PY) benchmarks/benchmark.py --json results/benchmark.json
+	$(PY) benchmarks/grouped.py --groups 3 4 8 --json results/grouped-benchmark.json
+	$(PY) benchmarks/sweep_scaling.py --json results/sweep-scaling.json
 
 lint: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks

@@ -13,7 +13,7 @@ from tests.conftest import synthetic_split
 from vsc_lib import metrics, recipes
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.models import build_model
-from vsc_lib.training import BatchStream, lam_at, train
+from vsc_lib.training import ALLOW_EMULATED_BF16, BatchStream, lam_at, train
 
 
 def learned(**changes) -> ModelConfig:
@@ -285,7 +285,8 @@ def test_sampled_codes_are_reproducible_and_leave_the_global_generator_alone():
     assert torch.equal(a, b) and torch.equal(torch.rand(1), before)
 
 
-def test_bf16_training_stays_close_to_fp32_and_evaluates_in_fp32():
+def test_bf16_training_stays_close_to_fp32_and_evaluates_in_fp32(monkeypatch):
+    monkeypatch.setenv(ALLOW_EMULATED_BF16, "1")  # numerics only: on a CPU without native bf16 it is slow
     base = _block_config()
     fp32 = train(base, data=_data(), progress=False)
     bf16 = train(RunConfig(base.data, base.model, dataclasses.replace(base.train, precision="bf16")), data=_data(),
@@ -294,6 +295,33 @@ def test_bf16_training_stays_close_to_fp32_and_evaluates_in_fp32():
     for a, b in zip(fp32.history, bf16.history, strict=True):
         assert math.isfinite(b["test_neg_elbo"])
         assert abs(a["test_neg_elbo"] - b["test_neg_elbo"]) < 0.02 * abs(a["test_neg_elbo"]) + 5
+
+
+def test_bf16_training_is_refused_where_bf16_is_emulated_and_names_the_fix(monkeypatch):
+    import vsc_lib.training as training
+
+    base = _block_config()
+    config = RunConfig(base.data, base.model, dataclasses.replace(base.train, precision="bf16"))
+    monkeypatch.delenv(ALLOW_EMULATED_BF16, raising=False)
+    monkeypatch.setattr(training, "native_bf16", lambda device: False)
+    with pytest.raises(ValueError, match="no native bfloat16.*precision='fp32'"):
+        train(config, data=_data(), progress=False)
+    training.check_precision("fp32", "cpu")  # fp32 is always allowed
+    monkeypatch.setenv(ALLOW_EMULATED_BF16, "1")
+    training.check_precision("bf16", "cpu")  # the explicit opt-in for numerical checks
+    monkeypatch.delenv(ALLOW_EMULATED_BF16)
+    monkeypatch.setattr(training, "native_bf16", lambda device: True)
+    training.check_precision("bf16", "cpu")
+
+
+def test_native_bf16_reads_the_cpu_flags(monkeypatch):
+    import vsc_lib.training as training
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert not training.native_bf16("cpu")
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert training.native_bf16("cpu")
 
 
 def test_recipe_grids_can_train_in_bf16():

@@ -43,7 +43,7 @@ from .config import RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, LossTerms, ModelOutput, Posterior, build_model
 from .paths import cache_dir, write_atomic
-from .training import iterations_per_epoch, load_run_data, lr_at, make_optimiser
+from .training import check_precision, iterations_per_epoch, load_run_data, lr_at, make_optimiser
 
 
 class GroupedLinear(nn.Module):
@@ -153,6 +153,7 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
     check_group(configs)
     config, groups = configs[0], len(configs)
     device = torch.device(device or default_device())
+    check_precision(config.train.precision, device)
     train_set, test_set = data if data is not None else load_run_data(config)
     x_train, x_test = train_set.x.to(device), test_set.x.to(device)
     t = config.train

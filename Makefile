@@ -49,6 +49,7 @@ pdf: setup
 bench: setup  ## every model's training step, today's sweep path beside grouped/bf16, and Dask on 1 vs 2 workers
 	$(PY) benchmarks/benchmark.py --json results/benchmark.json
 	$(PY) benchmarks/grouped.py --groups 3 4 8 --json results/grouped-benchmark.json
+	$(PY) benchmarks/two_cores.py --json results/two-cores.json
 	$(PY) benchmarks/sweep_scaling.py --json results/sweep-scaling.json
 
 lint: setup

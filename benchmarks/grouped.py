@@ -10,7 +10,8 @@ summed. Variants: ``single`` (today: one model per process, ``vsc_lib.training``
 under bf16 autocast. The fraction of the fp32 matmul peak uses fp32-equivalent FLOPs of the
 single model's step (``torch.utils.flop_counter``) and a 2048 x 2048 fp32 matmul measured on
 both cores at the same time; the same FLOPs are also given as a fraction of a bf16 2048 x 2048
-matmul's rate (the ceiling of the bf16 variants). Run it on an otherwise idle machine.
+matmul's rate (the ceiling of the bf16 variants). On a CPU without native bf16 (AVX512-BF16 or
+AMX) only fp32 is timed. Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from vsc_lib.config import ModelConfig
 from vsc_lib.grouped import group_models
 from vsc_lib.models import build_model
-from vsc_lib.training import make_optimiser
+from vsc_lib.training import make_optimiser, native_bf16
 
 CONFIG = ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through")
 BATCH = 128
@@ -106,20 +107,26 @@ def main() -> None:
     args = parser.parse_args()
     flops = flops_per_image()
     peak = _both(_matmul, (args.seconds,))
-    peak_bf16 = _both(_matmul_bf16, (args.seconds,))
+    native = native_bf16("cpu")  # emulated bf16 is several times slower: not worth timing
+    peak_bf16 = _both(_matmul_bf16, (args.seconds,)) if native else None
+    if not native:
+        print(f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bf16: only fp32 is timed", flush=True)
     rows = {}
-    for bf16 in (False, True):
+    for bf16 in (False, True) if native else (False,):
         for groups in (1, *args.groups):
             name = ("single" if groups == 1 else f"grouped {groups}") + (" bf16" if bf16 else " fp32")
             rate = _both(_worker, (groups, bf16, args.seconds))
-            rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak,
-                          "fraction_of_bf16_peak": rate * flops / 1e9 / peak_bf16}
-            print(f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak, "
-                  f"{rows[name]['fraction_of_bf16_peak']:.0%} of the bf16 one", flush=True)
+            rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak}
+            line = f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak"
+            if peak_bf16:
+                rows[name]["fraction_of_bf16_peak"] = rate * flops / 1e9 / peak_bf16
+                line += f", {rows[name]['fraction_of_bf16_peak']:.0%} of the bf16 one"
+            print(line, flush=True)
     base = rows["single fp32"]["images_per_second"]
     for row in rows.values():
         row["ratio_to_single_fp32"] = row["images_per_second"] / base
     out = {"model": "MLP VSC, J = 200, 400 hidden units, batch 128 per model", "flops_per_image": flops,
+           "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native,
            "matmul_peak_gflops_two_cores": peak, "bf16_matmul_peak_gflops_two_cores": peak_bf16, "variants": rows}
     print(json.dumps(out, indent=1))
     if args.json:

@@ -31,7 +31,9 @@ def test_grid_notes_say_what_the_build_used():
     quick = readings.har_grid_note(get_grid("quick", "har"), trained=12, wall_seconds=90)
     assert "only check that the chapter runs" in quick and "trained 12 runs in 1.5 minutes" in quick
     latent = readings.latent_grid_note(get_grid("book"), 3, 120, 9876.0)
-    assert "not converged" in latent and "9,876 training images per second" in latent
+    assert "not converged" in latent and "9,876 training images per second" in latent and "grouped" not in latent
+    grouped = readings.latent_grid_note(get_grid("book"), 3, 120, None, grouped=True)
+    assert "one grouped model" in grouped and "images per second" not in grouped
 
 
 def test_denoise_reading():

@@ -88,8 +88,10 @@ def denoise_reading(worst: Mapping[str, str]) -> str:
 
 # --- chapter 6 ---------------------------------------------------------------------------------
 
-def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second: float | None) -> str:
-    """What chapter 6's build trained: the grid, why it is that size, what came from the cache."""
+def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second: float | None,
+                     grouped: bool = False) -> str:
+    """What chapter 6's build trained: the grid, why it is that size, what came from the cache
+    (``grouped``: each cell's seeds trained as one grouped model, :mod:`vsc_lib.grouped`)."""
     Js = list(grid.latent_dims)
     note = (f"This build used the **{grid.name}** grid: {grid.size} runs ({len(grid.datasets)} datasets × "
             f"{len(grid.families)} families × {_latent_set(Js)} × {len(grid.seeds)} seeds). ")
@@ -101,8 +103,11 @@ def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second:
                  "the curves' shapes and the gaps between families rather than the absolute bound. ")
     elif grid_kind(grid.name) == "quick":
         note += QUICK_SENTENCE.format(what="images")
-    rate = f" ({images_per_second:,.0f} training images per second per run)" if images_per_second else ""
-    return note + _trained_sentence(trained, wall_seconds, f" with two one-thread worker processes{rate}")
+    rate = f" ({images_per_second:,.0f} training images per second per process)" if images_per_second else ""
+    how = " with two one-thread worker processes"
+    if grouped:
+        how += ", each training a cell's seeds at once as one grouped model (stacked weights, one batched product per layer)"
+    return note + _trained_sentence(trained, wall_seconds, how + rate)
 
 
 def elbo_reading(per_dataset: Mapping[str, dict], num_epochs: int, reproduction_epochs: int) -> str:

@@ -61,16 +61,17 @@ def _worker(groups: int, bf16: bool, seconds: float, start, queue) -> None:
     queue.put(steps * groups * BATCH / (time.perf_counter() - began))
 
 
-def _matmul(seconds: float, start, queue, dtype=torch.float32) -> None:
+def _matmul(seconds: float, start, queue, dtype=torch.float32, size: int = 2048) -> None:
+    """Put the GFLOP/s of a one-thread size x size matmul, timed after ``start``, on ``queue``."""
     torch.set_num_threads(1)
-    a, b = torch.randn(2048, 2048, dtype=dtype), torch.randn(2048, 2048, dtype=dtype)
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
     a @ b
     start.wait()
     count, began = 0, time.perf_counter()
     while time.perf_counter() - began < seconds:
         a @ b
         count += 1
-    queue.put(count * 2 * 2048**3 / (time.perf_counter() - began) / 1e9)
+    queue.put(count * 2 * size**3 / (time.perf_counter() - began) / 1e9)
 
 
 def _matmul_bf16(seconds: float, start, queue) -> None:

@@ -1,6 +1,8 @@
 """Train chapter 7's book grids (the authors' recipe, its beta-VAEs and the ablation) in an order
 that gives the most evidence first: J = 40 with the recipe on three seeds, the ablation and the
-beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the other latent sizes.
+beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the recipe at J = 60 and
+18 (one seed, then three), then their beta-VAEs. ``--grid`` keeps one grid's cells: two
+one-worker processes, one per grid, fill both cores without waiting for each other's rounds.
 
 Cells whose rows are already in ``results/<grid>.csv`` (measured by an earlier session, perhaps
 on another machine whose run cache is gone) are skipped; every newly finished evaluation is
@@ -56,6 +58,8 @@ def merge(result, grid) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="training processes (one thread each)")
+    parser.add_argument("--grid", choices=("authors", "ablation"),
+                        help="only this grid's cells (two one-worker processes, one per grid, never write the same CSV)")
     args = parser.parse_args()
     seeds, betas = AUTHORS.seeds, [f for f in AUTHORS.families if f != "authors"]
     ingredients = [f for f in ABLATION.families if f != "authors"]
@@ -65,9 +69,14 @@ def main() -> None:
         ("beta J=40 seed 0", AUTHORS, [("smiley", f, 40, 0) for f in betas]),
         ("beta J=40 seeds 1-2", AUTHORS, [("smiley", f, 40, s) for f in betas for s in seeds[1:]]),
         ("ablation seeds 1-2", ABLATION, [("smiley", f, 40, s) for f in ingredients for s in seeds[1:]]),
+        ("recipe J=60 and 18 seed 0", AUTHORS, [("smiley", "authors", j, seeds[0]) for j in (60, 18)]),
+        ("recipe J=60 and 18", AUTHORS, [("smiley", "authors", j, s) for j in (60, 18) for s in seeds]),
         ("J=18 and 60", AUTHORS, [c for c in AUTHORS.cells() if c[2] != 40]),
     ]
+    chosen = {"authors": AUTHORS, "ablation": ABLATION}.get(args.grid)
     for name, grid, cells in phases:
+        if chosen is not None and grid is not chosen:
+            continue
         todo = [c for c in cells if c not in measured(grid)]
         if not todo:
             print(f"[{name}] all {len(cells)} cells already in {csv_path(grid)}", flush=True)

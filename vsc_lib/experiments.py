@@ -497,8 +497,8 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
         if not shared_cache:
             raise ValueError("grouped=True needs workers that share the cache (shared_cache=True).")
         tasks = [(grid, members, str(root)) for members in _groups(grid, [item[1] for item in todo])]
-        for output in in_workers(_work_group, tasks, workers, threads, f"sweep '{grid.name}' (grouped)", progress,
-                                 scheduler):
+        desc = f"sweep '{grid.name}' ({len(todo)} runs in groups of a cell's seeds)"
+        for output in in_workers(_work_group, tasks, workers, threads, desc, progress, scheduler, unit="group"):
             if isinstance(output, TaskFailure):
                 failures.extend(TaskFailure((grid, cell), output.error) for cell in output.item[1])
             else:

@@ -97,10 +97,10 @@ def dask_client(workers: int = 2, scheduler: str | None = None):
 
 
 def in_workers(fn: Callable, items: list[tuple], workers: int = 2, threads: int = 1, desc: str = "runs",
-               progress: bool = True, scheduler: str | None = None, client=None) -> Iterator:
+               progress: bool = True, scheduler: str | None = None, client=None, unit: str = "run") -> Iterator:
     """``fn(*item)`` for every item on Dask workers, ``threads`` torch threads per task; yields
     each result as it completes (a :class:`TaskFailure` for a task that raised), counted by a
-    tqdm bar with an estimate of the time left.
+    tqdm bar with an estimate of the time left (one ``unit`` per task).
 
     ``fn`` and the items must be picklable (module-level functions, frozen configs). Without
     ``client`` a :func:`dask_client` is started for the call (``workers`` local processes, or the
@@ -112,12 +112,12 @@ def in_workers(fn: Callable, items: list[tuple], workers: int = 2, threads: int 
         return
     if client is None:
         with dask_client(workers, scheduler) as own:
-            yield from in_workers(fn, items, workers, threads, desc, progress, client=own)
+            yield from in_workers(fn, items, workers, threads, desc, progress, client=own, unit=unit)
         return
     from distributed import as_completed
 
     futures = {client.submit(_with_threads, fn, threads, *item, pure=False): item for item in items}
-    with tqdm(total=len(futures), desc=desc, unit="run", disable=not progress) as bar:
+    with tqdm(total=len(futures), desc=desc, unit=unit, disable=not progress) as bar:
         for future in as_completed(futures):
             if future.status == "error":
                 error = future.exception()

@@ -198,10 +198,30 @@ def test_ablation_names_the_ingredients_the_structure_depends_on():
     labels = {"nu": "no sharpening", "width": "400 hidden units"}
     assert readings.ablation_effects(base, rows) == {"nu": "breaks it", "width": "keeps it"}
     text = readings.ablation_reading(base, rows, labels)
-    assert "disappeared with: **no sharpening**" in text and "It survived: 400 hidden units" in text
+    assert "disappeared with: **no sharpening (in 1 seed(s))**" in text
+    assert "It survived in every seed: 400 hidden units (in 1 seed(s))" in text
     assert readings.ablation_effects({"used": 40, "switched": 0}, rows)["width"] == "creates it"
     assert "cannot say which ingredient" in readings.ablation_reading({"used": 40, "switched": 0}, rows, labels)
     assert "No single earlier choice" in readings.ablation_reading(base, {"width": rows["width"]}, labels)
+
+
+def test_ablation_counts_the_seeds_that_keep_the_structure():
+    base = {"used": [11, 10, 10], "switched": [8, 8, 6]}  # the recipe: structure in all three seeds
+    rows = {"nu": {"used": [8, 5, 9], "switched": [6, 0, 6]},  # two seeds keep it, one does not
+            "likelihood": {"used": [8, 7, 6], "switched": [0, 0, 1]},
+            "spike": {"used": [19, 17, 18], "switched": [16, 14, 15]}}
+    labels = {"nu": "no sharpening", "likelihood": "Bernoulli", "spike": "sigmoid spike"}
+    assert readings.structure_seeds(rows["nu"]) == (2, 3)
+    assert readings.ablation_effects(base, rows) == {"nu": "undecided", "likelihood": "breaks it", "spike": "keeps it"}
+    text = readings.ablation_reading(base, rows, labels)
+    assert "(mean over 3 seed(s); 3 of them have that structure)" in text
+    assert "disappeared with: **Bernoulli (in 3 seed(s))**" in text
+    assert "not in others with: no sharpening (of 3 seed(s): 2 keep it)" in text
+    assert "It survived in every seed: sigmoid spike" in text
+    weak = {"used": [11, 40, 40], "switched": [8, 0, 0]}  # the recipe itself has it in one seed of three
+    assert "cannot say which ingredient" in readings.ablation_reading(weak, rows, labels)
+    assert readings.ablation_effects(weak, {"spike": rows["spike"], "nu": rows["nu"]}) == {
+        "spike": "creates it", "nu": "undecided"}
 
 
 def _fixed(active, kept, sd=0.2):

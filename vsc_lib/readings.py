@@ -556,37 +556,64 @@ def spike_group_reading(per_seed: Sequence, names: Sequence[str]) -> str:
     return text
 
 
-def ablation_effects(base: Mapping[str, float], rows: Mapping[str, Mapping[str, float]]) -> dict[str, str]:
-    """Per ablated ingredient, what putting it back did to the structure: ``"breaks it"`` (the
-    recipe's code has the structure, the ablated one not), ``"creates it"`` (the reverse),
-    ``"keeps it"`` or ``"neither has it"``. Each mapping holds mean ``used`` and ``switched``."""
-    base_has = has_structure(base["used"], base["switched"])
+def _per_seed(values) -> list[float]:
+    return [float(v) for v in values] if isinstance(values, Sequence) else [float(values)]
+
+
+def structure_seeds(row: Mapping) -> tuple[int, int]:
+    """(seeds whose code has the structure, seeds): ``row["used"]`` and ``row["switched"]`` are
+    one number or one per seed (see :func:`has_structure`)."""
+    pairs = list(zip(_per_seed(row["used"]), _per_seed(row["switched"]), strict=True))
+    return sum(has_structure(u, w) for u, w in pairs), len(pairs)
+
+
+def ablation_effects(base: Mapping, rows: Mapping[str, Mapping]) -> dict[str, str]:
+    """Per ablated ingredient, what putting it back did to the structure, seed by seed:
+    ``"breaks it"`` (the recipe's code has the structure in most seeds, the ablated one in none),
+    ``"keeps it"`` (in every seed), ``"undecided"`` (in some seeds, not in others),
+    ``"creates it"`` / ``"neither has it"`` when the recipe's code lacks it. Each mapping holds
+    ``used`` and ``switched``, one number or one per seed."""
+    k, n = structure_seeds(base)
+    base_has = 2 * k > n
     out = {}
     for name, row in rows.items():
-        has = has_structure(row["used"], row["switched"])
-        out[name] = {(True, False): "breaks it", (False, True): "creates it",
-                     (True, True): "keeps it", (False, False): "neither has it"}[(base_has, has)]
+        has, seeds = structure_seeds(row)
+        if 0 < has < seeds:
+            out[name] = "undecided"
+        elif base_has:
+            out[name] = "keeps it" if has else "breaks it"
+        else:
+            out[name] = "creates it" if has else "neither has it"
     return out
 
 
-def ablation_reading(base: Mapping[str, float], rows: Mapping[str, Mapping[str, float]],
-                     labels: Mapping[str, str]) -> str:
-    """Which ingredients the structure depends on (``labels[name]``: the earlier choice)."""
+def ablation_reading(base: Mapping, rows: Mapping[str, Mapping], labels: Mapping[str, str]) -> str:
+    """Which ingredients the structure depends on (``labels[name]``: the earlier choice), with
+    how many seeds each verdict rests on."""
     effects = ablation_effects(base, rows)
-    breaking = [labels[name] for name, effect in effects.items() if effect == "breaks it"]
-    keeping = [labels[name] for name, effect in effects.items() if effect == "keeps it"]
-    if not has_structure(base["used"], base["switched"]):
-        return ("The recipe itself did not switch most of its dimensions by the input in these runs, so the ablation "
-                "cannot say which ingredient produces that structure.")
-    text = f"The recipe switched {base['switched']:.1f} of its {base['used']:.1f} dimensions by the input. "
+    k, n = structure_seeds(base)
+    if 2 * k <= n:
+        return ("The recipe itself did not switch most of its dimensions by the input in these runs "
+                f"({k} of {n} seed(s)), so the ablation cannot say which ingredient produces that structure.")
+
+    def named(effect: str) -> list[str]:
+        return [f"{labels[name]} ({'of' if effect == 'undecided' else 'in'} {structure_seeds(rows[name])[1]} seed(s)"
+                + (f": {structure_seeds(rows[name])[0]} keep it" if effect == "undecided" else "") + ")"
+                for name, e in effects.items() if e == effect]
+
+    used, switched = (sum(_per_seed(base[key])) / n for key in ("used", "switched"))
+    text = (f"The recipe switched {switched:.1f} of its {used:.1f} dimensions by the input (mean over {n} seed(s); "
+            f"{k} of them have that structure). ")
+    breaking, undecided, keeping = named("breaks it"), named("undecided"), named("keeps it")
     if breaking:
-        text += ("Putting back one earlier choice at a time, the structure disappeared with: **"
-                 + "**; **".join(breaking) + "**. ")
+        text += "Putting back one earlier choice at a time, the structure disappeared with: **" + "**; **".join(breaking) + "**. "
     else:
-        text += "No single earlier choice removed that structure. "
+        text += "No single earlier choice removed that structure in every seed. "
+    if undecided:
+        text += "It stayed in some seeds and not in others with: " + "; ".join(undecided) + ". "
     if keeping:
-        text += "It survived: " + "; ".join(keeping) + "."
-    return text
+        text += "It survived in every seed: " + "; ".join(keeping) + "."
+    return text.rstrip()
 
 
 def authors_size_note(grid, hidden: int, iterations: int, num_ablation: int) -> str:
@@ -683,9 +710,12 @@ def smiley_verdict(tests: Mapping[str, bool], holds: bool, effects: Mapping[str,
                  + (": the spikes mark kinds of faces more than single attributes. " if spikes["several"] > single
                     else ". "))
     breaking = [labels[name] for name, effect in effects.items() if effect == "breaks it"]
+    undecided = [labels[name] for name, effect in effects.items() if effect == "undecided"]
     if breaking:
         text += ("The earlier edition's negative verdict came from its recipe: each of these earlier choices alone "
-                 "removes the input-switched structure — " + "; ".join(breaking) + ". ")
+                 "removes the input-switched structure in every seed — " + "; ".join(breaking) + ". ")
+    if undecided:
+        text += "With " + "; ".join(undecided) + " it stayed in some seeds and not in others. "
     if "hat" in switched and "bow tie" in switched:
         hat, tie = switched["hat"], switched["bow tie"]
         text += (f"Switching the latents tied to the hat drew one on {hat[0]:.0f} % of the faces without one, and those "

@@ -18,6 +18,7 @@ come from the run cache.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import time
 from pathlib import Path
 
@@ -44,7 +45,16 @@ def measured(grid) -> set:
 
 
 def merge(result, grid) -> None:
-    """Add the result's rows to the grid's CSV (a cell measured again replaces its old row)."""
+    """Add the result's rows to the grid's CSV (a cell measured again replaces its old row).
+
+    Several processes (``--shard``) may merge into one CSV: an exclusive lock on a file next
+    to it makes each read-modify-write whole."""
+    with open(csv_path(grid).with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _merge(result, grid)
+
+
+def _merge(result, grid) -> None:
     new = result.frame().drop(columns=[c for c in MATRICES if c in result.frame()])
     path = csv_path(grid)
     if path.exists():
@@ -60,7 +70,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="training processes (one thread each)")
     parser.add_argument("--grid", choices=("authors", "ablation"),
                         help="only this grid's cells (two one-worker processes, one per grid, never write the same CSV)")
+    parser.add_argument("--shard", default="0/1", metavar="K/N",
+                        help="keep the K-th of every N cells of each phase (N processes on one grid share its cells)")
     args = parser.parse_args()
+    shard, shards = (int(v) for v in args.shard.split("/"))
+    if not 0 <= shard < shards:
+        parser.error(f"--shard {args.shard}: K must be in 0..N-1")
     seeds, betas = AUTHORS.seeds, [f for f in AUTHORS.families if f != "authors"]
     ingredients = [f for f in ABLATION.families if f != "authors"]
     phases = [
@@ -77,7 +92,8 @@ def main() -> None:
     for name, grid, cells in phases:
         if chosen is not None and grid is not chosen:
             continue
-        todo = [c for c in cells if c not in measured(grid)]
+        mine = [c for i, c in enumerate(cells) if i % shards == shard]  # stable: indices into the phase
+        todo = [c for c in mine if c not in measured(grid)]
         if not todo:
             print(f"[{name}] all {len(cells)} cells already in {csv_path(grid)}", flush=True)
             continue

@@ -158,3 +158,57 @@ def test_an_unreadable_checkpoint_is_kept_aside_and_training_starts_over(synthet
     assert len(run.history) == tiny_config.train.num_epochs
     assert (tmp_path / "checkpoint.pt.bad").read_bytes() == b"not a checkpoint"
     assert "could not be read" in capsys.readouterr().out
+
+
+DENORMAL = 1e-39  # below float32's smallest normal number, 1.18e-38
+
+
+def _flushed() -> bool:
+    """Whether arithmetic on float32 denormals gives zero right now."""
+    return float(torch.tensor([DENORMAL]) * 1.0) == 0.0
+
+
+def test_adam_leaves_a_weight_without_gradient_at_a_denormal_moment_unless_flushed():
+    """The reason training flushes denormals: a first moment times 0.9 per step gets stuck at the
+    smallest denormal (0.9 times it rounds back to it) and every later step computes on it."""
+    for flush in (False, True):
+        weight = torch.nn.Parameter(torch.ones(4))
+        optimiser = torch.optim.Adam([weight], lr=1e-3)
+        weight.grad = torch.full((4,), 1e-3)
+        optimiser.step()
+        with training.flushed_denormals() if flush else torch.autograd.grad_mode.no_grad():
+            for _ in range(1200):
+                weight.grad = torch.zeros(4)
+                optimiser.step()
+        moment = optimiser.state[weight]["exp_avg"]
+        if flush:
+            assert torch.all(moment == 0)
+        else:
+            assert torch.all((moment > 0) & (moment < 1.18e-38))  # stuck at a denormal
+
+
+def test_training_flushes_denormals_and_switches_it_off_afterwards(synthetic_data, tiny_config):
+    seen = []
+    assert not _flushed()
+    train(tiny_config, progress=False, on_epoch_end=lambda epoch, row: seen.append(_flushed()))
+    assert seen and all(seen)
+    assert not _flushed()  # the process's arithmetic is as before
+
+
+def test_keep_denormals_trains_with_exact_arithmetic(synthetic_data, tiny_config, monkeypatch):
+    monkeypatch.setenv(training.KEEP_DENORMALS, "1")
+    seen = []
+    train(tiny_config, progress=False, on_epoch_end=lambda epoch, row: seen.append(_flushed()))
+    assert seen and not any(seen)
+
+
+def test_a_grouped_training_flushes_denormals_too(tiny_config):
+    import dataclasses
+
+    from vsc_lib.grouped import train_group
+
+    configs = [tiny_config.replace(train=dataclasses.replace(tiny_config.train, seed=s)) for s in (0, 1)]
+    seen = []
+    data = synthetic_split(256, 0, "train"), synthetic_split(128, 1, "test")
+    train_group(configs, data=data, progress=False, on_epoch_end=lambda epoch: seen.append(_flushed()))
+    assert seen and all(seen) and not _flushed()

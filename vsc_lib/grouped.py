@@ -43,7 +43,14 @@ from .config import RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, LossTerms, ModelOutput, Posterior, build_model
 from .paths import cache_dir, write_atomic
-from .training import check_precision, iterations_per_epoch, load_run_data, lr_at, make_optimiser
+from .training import (
+    check_precision,
+    iterations_per_epoch,
+    load_run_data,
+    lr_at,
+    make_optimiser,
+    with_flushed_denormals,
+)
 
 
 class GroupedLinear(nn.Module):
@@ -136,6 +143,7 @@ def check_group(configs: list[RunConfig]) -> None:
                          f"over the data; {run_name(first)} is not one of those (train it with train_or_load).")
 
 
+@with_flushed_denormals
 def train_group(configs: list[RunConfig], data=None, device: str | torch.device | None = None,
                 progress: bool = True, checkpoint_dir: Path | None = None,
                 on_epoch_end=None) -> list[TrainedRun]:

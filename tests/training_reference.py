@@ -5,12 +5,19 @@ configuration fields; ``test_training_reference.py`` trains the same runs again 
 every loss in the history and every weight is bit-identical, so runs that leave the new fields
 at their defaults train exactly as before and their cached results stay valid.
 
+Bit-identity holds only on CPUs whose kernels round alike, and one SIMD level ("AVX512") spans
+CPUs that do not (an AVX512 machine with AMX computed the same losses to 2e-7 but other weight
+bits). ``machines`` therefore holds exact digests per CPU fingerprint (SIMD level and CPU flags);
+elsewhere the test compares losses to 1e-4. Add this machine's digests, after checking that its
+losses agree with the record: ``python -m tests.training_reference --add-machine``.
+
 Regenerate (only when a change is *meant* to alter default training, together with a bump of
 the cache version): ``python -m tests.training_reference``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 from pathlib import Path
@@ -57,9 +64,48 @@ def run_case(name: str) -> dict:
     return {"config_hash": config_hash(config), "history": losses, "weights_sha256": digest.hexdigest()}
 
 
+def cpu_fingerprint() -> str:
+    """The SIMD level torch uses and a digest of the CPU's flags (two CPUs with the same SIMD level
+    can still round differently)."""
+    flags = ""
+    try:
+        flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    digest = hashlib.sha256(" ".join(sorted(flags.split(":", 1)[-1].split())).encode()).hexdigest()[:16]
+    return f"{torch.backends.cpu.get_cpu_capability()}-{torch.__version__}-{digest}"
+
+
+def losses_agree(got: list[dict], want: list[dict]) -> list[str]:
+    """The keys whose losses differ by more than 1e-4 (relative or absolute) between two histories."""
+    bad = []
+    for epoch, (row_got, row_want) in enumerate(zip(got, want, strict=True)):
+        for key, value in row_want.items():
+            a, b = float(row_got[key]), float(value)
+            if abs(a - b) > max(1e-4 * abs(b), 1e-4):
+                bad.append(f"epoch {epoch} {key}: {a} vs {b}")
+    return bad
+
+
 def main() -> None:
-    record = {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
-              "cases": {name: run_case(name) for name in CASES}}
+    parser = argparse.ArgumentParser(description="record the training reference")
+    parser.add_argument("--add-machine", action="store_true",
+                        help="add this CPU's exact results to the existing record (its losses must agree)")
+    args = parser.parse_args()
+    runs = {name: run_case(name) for name in CASES}
+    if args.add_machine:
+        record = json.loads(REFERENCE.read_text())
+        for name, run in runs.items():
+            bad = losses_agree(run["history"], record["cases"][name]["history"])
+            if bad:
+                raise SystemExit(f"{name}: this machine's losses differ from the record ({bad[:3]}); not added.")
+        record.setdefault("machines", {})[cpu_fingerprint()] = {
+            name: {"history": run["history"], "weights_sha256": run["weights_sha256"]} for name, run in runs.items()}
+    else:
+        record = {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
+                  "cases": runs, "machines": {cpu_fingerprint(): {
+                      name: {"history": run["history"], "weights_sha256": run["weights_sha256"]}
+                      for name, run in runs.items()}}}
     REFERENCE.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"wrote {REFERENCE}")
 

@@ -1,15 +1,19 @@
-"""Grouped training against today's one-model-per-process path, in one run: images per second
+"""Grouped training against the earlier one-model-per-process path, in one run: images per second
 of the whole machine (2 one-thread processes) for the MLP VSC of chapter 6 (J = 200, batch 128).
 
-    python benchmarks/grouped.py [--groups 2 4 8] [--seconds 6] [--json results/grouped-benchmark.json]
+    python benchmarks/grouped.py [--groups 2 4 8] [--seconds 6] [--warmup 1500] [--json results/grouped-benchmark.json]
 
-For each variant, two processes (one torch thread each, as a sweep's two workers) train for
-``--seconds`` at the same time on random MNIST-shaped data and the images per second of both are
-summed. Variants: ``single`` (today: one model per process, ``vsc_lib.training``'s step),
-``grouped G`` (G models per process as one grouped model, ``vsc_lib.grouped``), each in fp32 and
-under bf16 autocast. The fraction of the fp32 matmul peak uses fp32-equivalent FLOPs of the
-single model's step (``torch.utils.flop_counter``) and a 2048 x 2048 fp32 matmul measured on
-both cores at the same time; the same FLOPs are also given as a fraction of a bf16 2048 x 2048
+For each variant, two processes (one torch thread each, as a sweep's two workers) first train
+``--warmup`` steps on MNIST training batches (in file order; random data where MNIST is not
+prepared), so that the model is timed in the state a sweep spends most of its time in (unused
+dimensions switched off, their Adam moments denormal), then train for ``--seconds`` at the same
+time, and the images per second of both are summed. Variants: ``before`` (one model per process
+with denormals computed exactly: the sweep's path until session 8), ``single`` (one model per
+process, ``vsc_lib.training``'s step, denormals flushed as ``train`` does), ``grouped G`` (G models
+per process as one grouped model, ``vsc_lib.grouped``), each in fp32 and under bf16 autocast.
+The fraction of the fp32 matmul peak uses fp32-equivalent FLOPs of the single model's step
+(``torch.utils.flop_counter``) and a 2048 x 2048 fp32 matmul measured on both cores at the same
+time; the same FLOPs are also given as a fraction of a bf16 2048 x 2048
 matmul's rate (the ceiling of the bf16 variants). On a CPU without native bf16 (AVX512-BF16 or
 AMX) only fp32 is timed. Run it on an otherwise idle machine.
 """
@@ -17,6 +21,7 @@ AMX) only fp32 is timed. Run it on an otherwise idle machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import time
@@ -27,8 +32,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from vsc_lib.config import ModelConfig
 from vsc_lib.grouped import group_models
+from vsc_lib.integrity import DataSourceError
 from vsc_lib.models import build_model
-from vsc_lib.training import make_optimiser, native_bf16
+from vsc_lib.training import flushed_denormals, make_optimiser, native_bf16
 
 CONFIG = ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through")
 BATCH = 128
@@ -42,7 +48,16 @@ def _step(model, optimiser, x, groups, bf16):
     optimiser.step()
 
 
-def _worker(groups: int, bf16: bool, seconds: float, start, queue) -> None:
+def _images() -> torch.Tensor:
+    try:
+        from vsc_lib.data import load_dataset
+
+        return load_dataset("mnist", "train").x
+    except (DataSourceError, OSError):
+        return torch.rand(60_000, 1, 28, 28)
+
+
+def _worker(groups: int, bf16: bool, flush: bool, warmup: int, seconds: float, start, queue) -> None:
     torch.set_num_threads(1)
     models = []
     for seed in range(groups):
@@ -50,15 +65,17 @@ def _worker(groups: int, bf16: bool, seconds: float, start, queue) -> None:
         models.append(build_model(CONFIG))
     model = models[0] if groups == 1 else group_models(models)
     optimiser = make_optimiser(model, 1e-3)
-    x = torch.rand(groups * BATCH, 1, 28, 28)
-    for _ in range(5):
-        _step(model, optimiser, x, groups, bf16)
-    start.wait()
-    steps, began = 0, time.perf_counter()
-    while time.perf_counter() - began < seconds:
-        _step(model, optimiser, x, groups, bf16)
-        steps += 1
-    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+    images, rows = _images(), groups * BATCH
+    batches = [images[i:i + rows] for i in range(0, images.shape[0] - rows + 1, rows)]
+    with flushed_denormals() if flush else contextlib.nullcontext():
+        for i in range(warmup):
+            _step(model, optimiser, batches[i % len(batches)], groups, bf16)
+        start.wait()
+        steps, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            _step(model, optimiser, batches[steps % len(batches)], groups, bf16)
+            steps += 1
+        queue.put(steps * groups * BATCH / (time.perf_counter() - began))
 
 
 def _matmul(seconds: float, start, queue, dtype=torch.float32, size: int = 2048) -> None:
@@ -78,16 +95,22 @@ def _matmul_bf16(seconds: float, start, queue) -> None:
     _matmul(seconds, start, queue, torch.bfloat16)
 
 
-def _both(target, args) -> float:
+def rates(target, args, processes: int = 2) -> list[float]:
+    """Each process's rate when ``processes`` of them run ``target(*args, start, queue)`` at the same
+    time (they start together at a barrier and put their rate on the queue)."""
     context = multiprocessing.get_context("spawn")
-    start, queue = context.Barrier(2), context.Queue()
-    workers = [context.Process(target=target, args=(*args, start, queue)) for _ in range(2)]
+    start, queue = context.Barrier(processes), context.Queue()
+    workers = [context.Process(target=target, args=(*args, start, queue)) for _ in range(processes)]
     for w in workers:
         w.start()
-    total = queue.get() + queue.get()
+    values = [queue.get() for _ in workers]
     for w in workers:
         w.join()
-    return total
+    return values
+
+
+def _both(target, args) -> float:
+    return sum(rates(target, args))
 
 
 def flops_per_image() -> float:
@@ -104,6 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--seconds", type=float, default=6.0)
+    parser.add_argument("--warmup", type=int, default=1500, help="training steps before timing")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     flops = flops_per_image()
@@ -113,20 +137,22 @@ def main() -> None:
     if not native:
         print(f"this CPU ({torch.backends.cpu.get_cpu_capability()}) has no native bf16: only fp32 is timed", flush=True)
     rows = {}
-    for bf16 in (False, True) if native else (False,):
-        for groups in (1, *args.groups):
-            name = ("single" if groups == 1 else f"grouped {groups}") + (" bf16" if bf16 else " fp32")
-            rate = _both(_worker, (groups, bf16, args.seconds))
-            rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak}
-            line = f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak"
-            if peak_bf16:
-                rows[name]["fraction_of_bf16_peak"] = rate * flops / 1e9 / peak_bf16
-                line += f", {rows[name]['fraction_of_bf16_peak']:.0%} of the bf16 one"
-            print(line, flush=True)
-    base = rows["single fp32"]["images_per_second"]
+    variants = [("before fp32", 1, False, False)] + [
+        (("single" if groups == 1 else f"grouped {groups}") + (" bf16" if bf16 else " fp32"), groups, bf16, True)
+        for bf16 in ((False, True) if native else (False,)) for groups in (1, *args.groups)]
+    for name, groups, bf16, flush in variants:
+        rate = _both(_worker, (groups, bf16, flush, args.warmup, args.seconds))
+        rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak}
+        line = f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak"
+        if peak_bf16:
+            rows[name]["fraction_of_bf16_peak"] = rate * flops / 1e9 / peak_bf16
+            line += f", {rows[name]['fraction_of_bf16_peak']:.0%} of the bf16 one"
+        print(line, flush=True)
+    base = rows["before fp32"]["images_per_second"]
     for row in rows.values():
-        row["ratio_to_single_fp32"] = row["images_per_second"] / base
+        row["ratio_to_before"] = row["images_per_second"] / base
     out = {"model": "MLP VSC, J = 200, 400 hidden units, batch 128 per model", "flops_per_image": flops,
+           "warmup_steps": args.warmup, "seconds": args.seconds,
            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native,
            "matmul_peak_gflops_two_cores": peak, "bf16_matmul_peak_gflops_two_cores": peak_bf16, "variants": rows}
     print(json.dumps(out, indent=1))

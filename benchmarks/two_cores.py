@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import time
 from pathlib import Path
 
 import torch
 from grouped import _matmul as matmul_rate  # this folder is on the path of a script run from it
+from grouped import rates
 
 
 def _matmul(seconds: float, start, queue) -> None:
@@ -38,19 +38,6 @@ def _copy(seconds: float, start, queue) -> None:
     queue.put(count * 2 * a.numel() * 4 / (time.perf_counter() - began) / 1e9)  # GB/s read + written
 
 
-def rate(target, processes: int, seconds: float) -> list[float]:
-    """Each process's rate when ``processes`` of them run ``target`` at the same time."""
-    context = multiprocessing.get_context("spawn")
-    start, queue = context.Barrier(processes), context.Queue()
-    workers = [context.Process(target=target, args=(seconds, start, queue)) for _ in range(processes)]
-    for w in workers:
-        w.start()
-    rates = [queue.get() for _ in workers]
-    for w in workers:
-        w.join()
-    return rates
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=4.0)
@@ -58,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     out = {"cpu_capability": torch.backends.cpu.get_cpu_capability()}
     for name, target, unit in (("matmul", _matmul, "GFLOP/s"), ("copy", _copy, "GB/s")):
-        one, two = rate(target, 1, args.seconds), rate(target, 2, args.seconds)
+        one, two = rates(target, (args.seconds,), 1), rates(target, (args.seconds,), 2)
         out[name] = {"unit": unit, "one_process": one[0], "two_processes": two, "scaling": sum(two) / one[0]}
         print(f"{name:>6}: {one[0]:6.1f} {unit} alone, {sum(two):6.1f} with two processes ({sum(two) / one[0]:.2f}x)",
               flush=True)

@@ -7,10 +7,11 @@ within 0.5 nats of today's, mean over 3 seeds, after equal epochs).
 
 Both paths train the book grid's cells (MNIST and Fashion-MNIST, every family, 3 seeds, 4
 epochs) from empty caches with two one-thread Dask workers: today's path, ``run_grid(workers=2)``
-in fp32 (one run per task), and the new one, ``run_grid(workers=2, grouped=True)`` in
-``--precision`` (a cell's three seeds as one grouped model per task). Throughput = images
-trained by all runs / wall time of the sweep (evaluation included, the same for both). Run it on
-an otherwise idle machine.
+in fp32 (one run per task; with ``--keep-denormals`` as before session 8, which computed Adam's
+denormal moments exactly: ``$VSC_KEEP_DENORMALS=1`` for that sweep's workers), and the new
+one, ``run_grid(workers=2, grouped=True)`` in ``--precision`` (a cell's three seeds as one
+grouped model per task). Throughput = images trained by all runs / wall time of the sweep
+(evaluation included, the same for both). Run it on an otherwise idle machine.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import statistics
 import tempfile
 
 from vsc_lib.experiments import GRIDS, run_grid
+from vsc_lib.training import KEEP_DENORMALS
 
 
 def main() -> None:
@@ -32,6 +35,8 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", help="default: the book grid's")
     parser.add_argument("--seeds", type=int, nargs="+", help="default: the book grid's (0 1 2)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep-denormals", action="store_true",
+                        help="today's path as before session 8: denormals computed exactly (slow)")
     args = parser.parse_args()
     narrowed = {k: tuple(v) for k, v in (("datasets", args.datasets), ("families", args.families),
                                          ("seeds", args.seeds)) if v}
@@ -39,11 +44,18 @@ def main() -> None:
     new_grid = dataclasses.replace(grid, precision=args.precision)
     images = grid.num_epochs * 60_000 * grid.size
     out = {"grid": {"datasets": grid.datasets, "families": grid.families, "latent_dims": grid.latent_dims,
-                    "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "new_precision": args.precision}}
+                    "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "new_precision": args.precision},
+           "today_keeps_denormals": args.keep_denormals}
     results = {}
     for name, grouped, chosen in (("today", False, grid), ("grouped", True, new_grid)):
-        with tempfile.TemporaryDirectory() as cache:
-            result = run_grid(chosen, workers=args.workers, cache=cache, progress=False, grouped=grouped)
+        keep = name == "today" and args.keep_denormals
+        if keep:
+            os.environ[KEEP_DENORMALS] = "1"  # inherited by the workers this sweep starts
+        try:
+            with tempfile.TemporaryDirectory() as cache:
+                result = run_grid(chosen, workers=args.workers, cache=cache, progress=False, grouped=grouped)
+        finally:
+            os.environ.pop(KEEP_DENORMALS, None)
         results[name] = result
         out[name] = {"wall_seconds": result.wall_seconds, "images_per_second": images / result.wall_seconds}
         print(f"{name}: {result.wall_seconds:.0f} s, {images / result.wall_seconds:.0f} images/s", flush=True)

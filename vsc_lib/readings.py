@@ -596,9 +596,11 @@ def ablation_reading(base: Mapping, rows: Mapping[str, Mapping], labels: Mapping
         return ("The recipe itself did not switch most of its dimensions by the input in these runs "
                 f"({k} of {n} seed(s)), so the ablation cannot say which ingredient produces that structure.")
 
+    counts = {name: structure_seeds(row) for name, row in rows.items()}  # (seeds with it, seeds)
+
     def named(effect: str) -> list[str]:
-        return [f"{labels[name]} ({'of' if effect == 'undecided' else 'in'} {structure_seeds(rows[name])[1]} seed(s)"
-                + (f": {structure_seeds(rows[name])[0]} keep it" if effect == "undecided" else "") + ")"
+        return [f"{labels[name]} ({'of' if effect == 'undecided' else 'in'} {counts[name][1]} seed(s)"
+                + (f": {counts[name][0]} keep it" if effect == "undecided" else "") + ")"
                 for name, e in effects.items() if e == effect]
 
     used, switched = (sum(_per_seed(base[key])) / n for key in ("used", "switched"))

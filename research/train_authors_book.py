@@ -18,17 +18,14 @@ come from the run cache.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, run_grid
+from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, CSV_KEY, run_grid
 
 AUTHORS, ABLATION = AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]
-MATRICES = ("abs_corr", "authors_abs_corr", "per_class_mean_pi")
-KEY = ["dataset", "family", "latent_dim", "seed"]
 
 
 def csv_path(grid) -> Path:
@@ -41,28 +38,7 @@ def measured(grid) -> set:
     if not path.exists():
         return set()
     frame = pd.read_csv(path)
-    return {(d, f, int(j), int(s)) for d, f, j, s in frame[KEY].itertuples(index=False)}
-
-
-def merge(result, grid) -> None:
-    """Add the result's rows to the grid's CSV (a cell measured again replaces its old row).
-
-    Several processes (``--shard``) may merge into one CSV: an exclusive lock on a file next
-    to it makes each read-modify-write whole."""
-    with open(csv_path(grid).with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        _merge(result, grid)
-
-
-def _merge(result, grid) -> None:
-    new = result.frame().drop(columns=[c for c in MATRICES if c in result.frame()])
-    path = csv_path(grid)
-    if path.exists():
-        old = pd.read_csv(path)
-        keys = set(map(tuple, new[KEY].astype(object).values.tolist()))
-        old = old[[tuple(k) not in keys for k in old[KEY].astype(object).values.tolist()]]
-        new = pd.concat([old, new], ignore_index=True)
-    new.sort_values(KEY).to_csv(path, index=False)
+    return {(d, f, int(j), int(s)) for d, f, j, s in frame[CSV_KEY].itertuples(index=False)}
 
 
 def main() -> None:
@@ -101,7 +77,7 @@ def main() -> None:
             chunk, began = todo[start:start + args.workers], time.perf_counter()
             result = run_grid(grid, workers=args.workers, threads=1, cells=chunk, progress=False)
             print(f"[{name}] {chunk}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
-            merge(result, grid)
+            result.merge_csv(csv_path(grid))  # locked: --shard processes share the CSV
 
 
 if __name__ == "__main__":

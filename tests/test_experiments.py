@@ -313,3 +313,18 @@ def test_conditional_class_kept_uses_one_probe_for_draws_and_real_images():
     assert out["cond_real"] == pytest.approx(100 * probe.accuracy)
     again = experiments.conditional_class_kept(run.model, train_set, test_set, probe_labels=256, num_inputs=100, draws=2)
     assert again == out  # its own seeded generator
+
+
+def test_merge_csv_replaces_a_measured_cell_keeps_the_others_and_drops_matrices(tmp_path):
+    import pandas as pd
+
+    from vsc_lib.experiments import merge_csv
+
+    path = tmp_path / "results" / "authors-paper.csv"
+    row = {"dataset": "smiley", "family": "authors", "latent_dim": 60}
+    merge_csv(pd.DataFrame([row | {"seed": 1, "dims_used": 12.0}, row | {"seed": 0, "dims_used": 9.0}]), path)
+    merge_csv(pd.DataFrame([row | {"seed": 0, "dims_used": 18.0, "abs_corr": [[0.1]]}]), path)
+    frame = pd.read_csv(path)
+    assert frame["seed"].tolist() == [0, 1] and frame["dims_used"].tolist() == [18.0, 12.0]
+    assert "abs_corr" not in frame
+    assert sorted(p.name for p in path.parent.iterdir()) == ["authors-paper.csv", "authors-paper.lock"]  # no temp left

@@ -436,6 +436,35 @@ def _done(grid: Grid, cell: Cell, root: Path) -> bool:
     return (root / name).is_dir() and (root / "_evals" / name / "basic.json").is_file()
 
 
+#: a cell's key columns in a result CSV; the matrix-valued evaluations are not written to CSVs
+CSV_KEY = ["dataset", "family", "latent_dim", "seed"]
+CSV_MATRICES = ("abs_corr", "authors_abs_corr", "per_class_mean_pi")
+
+
+def merge_csv(frame, path: Path | str) -> None:
+    """Add the rows of ``frame`` (one per cell) to the CSV at ``path``: a cell measured again
+    replaces its old row, the others are kept; matrix columns are dropped. Several processes may
+    merge into one file: an exclusive lock on ``<path without .csv>.lock`` makes each read-modify-write whole,
+    and the file is replaced atomically, so a reader never sees half of it."""
+    import fcntl
+
+    import pandas as pd
+
+    from .paths import write_atomic
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = frame.drop(columns=[c for c in CSV_MATRICES if c in frame])
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            old = pd.read_csv(path)
+            keys = set(map(tuple, new[CSV_KEY].astype(object).values.tolist()))
+            old = old[[tuple(k) not in keys for k in old[CSV_KEY].astype(object).values.tolist()]]
+            new = pd.concat([old, new], ignore_index=True)
+        write_atomic(path, new.sort_values(CSV_KEY).to_csv(index=False).encode())
+
+
 @dataclass
 class SweepResult:
     """Evaluations of every cell of a grid (``evaluations[cell]``, typed
@@ -455,6 +484,10 @@ class SweepResult:
         rows = [dict(zip(("dataset", "family", "latent_dim", "seed"), cell, strict=True)) | e.as_dict()
                 for cell, e in self.evaluations.items()]
         return pd.DataFrame(rows)
+
+    def merge_csv(self, path: Path | str) -> None:
+        """Add this result's rows to the CSV at ``path`` (see :func:`merge_csv`)."""
+        merge_csv(self.frame(), path)
 
     def table(self, metric: str):
         """Mean, sd and count over seeds of ``metric``, indexed by (dataset, family, latent_dim)

@@ -15,6 +15,11 @@ cut short resumes where it stopped, on ``--workers`` processes sharing the GPU; 
 chapter 7 does; merges each cell's row into ``--csv`` (the ``paper`` sweep the chapter shows when
 its runs are in the cache) and writes the wall time per cell to ``--json``.
 
+On a lent device machine, give ``--cache "$OUT/runs"`` so that the finished run (its folder and
+its evaluation under ``_evals/``, about 40 MB for the full-size model) comes back with the
+results; copied into ``.cache/runs/``, chapter 7 of a ``paper`` build reads it instead of
+training it.
+
 ``--grid quick --allow-cpu`` runs the same path on the CPU in a minute (a check of the script,
 not a measurement).
 """

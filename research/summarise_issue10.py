@@ -1,5 +1,8 @@
 """Mean ± sd tables of chapter 7's and chapter 6 section 6's runs, from the CSVs the trainers
-write to results/ (authors-book.csv, ablation-book.csv, fixed-book.csv), for notes and reviews.
+write to results/ (authors-book.csv, ablation-book.csv, fixed-book.csv), for notes and reviews;
+then chapter 7's reading of the paper's claim computed from those rows with the chapter's own
+functions (β chosen per J by the validation block disentanglement), at the J whose every family
+has all its seeds.
 
     python research/summarise_issue10.py
 """
@@ -9,6 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+
+from vsc_lib import readings
+from vsc_lib.experiments import AUTHORS_GRIDS
 
 COLUMNS = {
     "smiley": ["authors_block_disentanglement", "block_disentanglement", "authors_disentanglement", "authors_coverage",
@@ -30,6 +36,34 @@ def table(path: Path, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+VSC_METRICS = {"used": "dims_used", "switched": "input_dependent_dims", "always_on": "always_on_dims",
+               "active": "active_per_example", "D": "authors_block_disentanglement"}
+
+
+def claim(path: Path) -> str:
+    """Chapter 7's reading of the claim from the rows of ``authors-book.csv``."""
+    grid, frame = AUTHORS_GRIDS["book"], pd.read_csv(path)
+    counts = frame.groupby(["family", "latent_dim"]).size()
+    Js = [J for J in grid.latent_dims
+          if all(counts.get((f, J), 0) == len(grid.seeds) for f in grid.families)]
+    if not Js:
+        return "no J has every family on every seed yet"
+    numbers = frame.select_dtypes("number").join(frame[["family"]])
+    stats = numbers.groupby(["family", "latent_dim"]).agg(["mean", "std"])
+    betas = [f for f in grid.families if f != "authors"]
+    chosen = {J: max(betas, key=lambda f: stats.loc[(f, J), ("val_authors_block_disentanglement", "mean")])
+              for J in Js}
+
+    def pair(family, J, column):
+        return float(stats.loc[(family, J), (column, "mean")]), float(stats.loc[(family, J), (column, "std")])
+
+    vsc = {key: {J: pair("authors", J, column) for J in Js} for key, column in VSC_METRICS.items()}
+    beta = {"D": {J: pair(chosen[J], J, "authors_block_disentanglement") for J in Js}}
+    tests, holds = readings.authors_claim(Js, vsc, beta)
+    return (f"J = {Js}; chosen beta per J: {chosen}\ntests: {tests}, claim holds: {holds}\n"
+            + readings.authors_reading(Js, vsc, beta, len(grid.seeds)))
+
+
 def main() -> None:
     pd.set_option("display.width", 250)
     pd.set_option("display.max_columns", 20)
@@ -39,6 +73,10 @@ def main() -> None:
             print(f"== {path}")
             print(table(path, COLUMNS[kind]).to_string())
             print()
+    path = Path("results") / "authors-book.csv"
+    if path.exists():
+        print("== chapter 7's reading of the claim, from", path)
+        print(claim(path))
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--grid", choices=("authors", "ablation"),
                         help="only this grid's cells (two one-worker processes, one per grid, never write the same CSV)")
     parser.add_argument("--shard", default="0/1", metavar="K/N",
-                        help="keep the K-th of every N cells of each phase (N processes on one grid share its cells)")
+                        help="keep the cells whose index in the grid is K modulo N (N processes share one grid)")
     args = parser.parse_args()
     shard, shards = (int(v) for v in args.shard.split("/"))
     if not 0 <= shard < shards:
@@ -68,10 +68,11 @@ def main() -> None:
     for name, grid, cells in phases:
         if chosen is not None and grid is not chosen:
             continue
-        mine = [c for i, c in enumerate(cells) if i % shards == shard]  # stable: indices into the phase
+        index = {c: i for i, c in enumerate(grid.cells())}  # a cell's shard is the same in every phase
+        mine = [c for c in cells if index[c] % shards == shard]
         todo = [c for c in mine if c not in measured(grid)]
         if not todo:
-            print(f"[{name}] all {len(cells)} cells already in {csv_path(grid)}", flush=True)
+            print(f"[{name}] all {len(mine)} cells of this shard already in {csv_path(grid)}", flush=True)
             continue
         for start in range(0, len(todo), args.workers):  # merge after every round of workers
             chunk, began = todo[start:start + args.workers], time.perf_counter()

@@ -99,13 +99,11 @@ def main() -> None:
             bad = losses_agree(run["history"], record["cases"][name]["history"])
             if bad:
                 raise SystemExit(f"{name}: this machine's losses differ from the record ({bad[:3]}); not added.")
-        record.setdefault("machines", {})[cpu_fingerprint()] = {
-            name: {"history": run["history"], "weights_sha256": run["weights_sha256"]} for name, run in runs.items()}
     else:
         record = {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__,
-                  "cases": runs, "machines": {cpu_fingerprint(): {
-                      name: {"history": run["history"], "weights_sha256": run["weights_sha256"]}
-                      for name, run in runs.items()}}}
+                  "cases": runs}
+    record.setdefault("machines", {})[cpu_fingerprint()] = {
+        name: {"history": run["history"], "weights_sha256": run["weights_sha256"]} for name, run in runs.items()}
     REFERENCE.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     print(f"wrote {REFERENCE}")
 

@@ -128,10 +128,10 @@ def flushed_denormals():
     step on (the decoder columns and encoder rows of a VSC dimension that is never switched on)
     has that moment multiplied by 0.9 at every step, so it falls below 1.2e-38 within about 800
     steps and then stays at the smallest denormal for ever (0.9 times it rounds back to it). x86
-    cores compute on denormals about a hundred times slower: measured on the chapter-6 MLP VSC
-    (J = 200, batch 128, one thread), 482,000 of 1.9 million moments were denormal after a few
-    hundred steps and a step took 15.6 ms instead of 7.5; ``benchmarks/grouped.py`` times both). Flushing
-    them changes only values below 1.2e-38. Yields whether the CPU supports it.
+    cores compute on denormals many times slower: measured on the chapter-6 MLP VSC (J = 200,
+    batch 128, one thread), 482,000 of 1.9 million moments were denormal after a few hundred
+    steps and a step took 15.6 ms instead of 7.5 (``benchmarks/grouped.py`` times both paths).
+    Flushing them changes only values below 1.2e-38. Yields whether the CPU supports it.
     ``$VSC_KEEP_DENORMALS=1`` keeps the exact (slow) arithmetic.
     """
     if os.environ.get(KEEP_DENORMALS) == "1" or not torch.set_flush_denormal(True):

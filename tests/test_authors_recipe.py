@@ -12,6 +12,7 @@ import torch
 from tests.conftest import synthetic_split
 from vsc_lib import metrics, recipes
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig
+from vsc_lib.losses import normalised_gaussian_nll
 from vsc_lib.models import build_model
 from vsc_lib.training import ALLOW_EMULATED_BF16, BatchStream, lam_at, train
 
@@ -100,6 +101,58 @@ def test_normalised_gaussian_nll_equals_torch_distributions():
     assert torch.allclose(model.nll(out, x), expected.flatten(1).sum(1), rtol=1e-5, atol=1e-4)
     assert torch.allclose(model.likelihood.prepare(x).flatten(1).norm(dim=1), torch.ones(5))
 
+
+
+def _distributions_nll(out, prepared, floor):
+    logits, logvar = out.chunk(2, dim=1)
+    normal = torch.distributions.Normal(torch.sigmoid(logits), (logvar.exp() + floor).sqrt())
+    return -normal.log_prob(prepared).flatten(1).sum(1)
+
+
+@pytest.mark.parametrize("floor", [1e-6, 1e-2])
+def test_fused_normalised_gaussian_nll_has_torch_distributions_value_and_gradient(floor):
+    torch.manual_seed(1)
+    out = (3 * torch.randn(6, 2, 5, 5, dtype=torch.float64)).requires_grad_()
+    x = (torch.rand(6, 1, 5, 5, dtype=torch.float64) * 0.3).requires_grad_()
+    ours = normalised_gaussian_nll(out, x, floor)
+    expected = _distributions_nll(out, x, floor)
+    assert ours.dtype == torch.float64 and torch.allclose(ours, expected, rtol=1e-12, atol=1e-9)
+    weights = torch.rand(6, dtype=torch.float64)
+    got = torch.autograd.grad((ours * weights).sum(), (out, x))
+    want = torch.autograd.grad((expected * weights).sum(), (out, x))
+    for g, w in zip(got, want, strict=True):
+        assert torch.allclose(g, w, rtol=1e-10, atol=1e-9)
+    assert torch.autograd.gradcheck(lambda o, t: normalised_gaussian_nll(o, t, floor), (out, x))
+
+
+def test_fused_normalised_gaussian_nll_computes_bf16_outputs_in_float32():
+    torch.manual_seed(2)
+    out = torch.randn(4, 2, 3, 3).to(torch.bfloat16).requires_grad_()
+    x = torch.rand(4, 1, 3, 3)
+    ours = normalised_gaussian_nll(out, x, 1e-6)
+    assert ours.dtype == torch.float32
+    assert torch.allclose(ours, _distributions_nll(out.float(), x, 1e-6), rtol=1e-5, atol=1e-3)
+    ours.sum().backward()
+    assert out.grad.dtype == torch.bfloat16 and torch.isfinite(out.grad.float()).all()
+
+
+def test_fused_normalised_gaussian_nll_refuses_outputs_that_do_not_fit_the_inputs():
+    with pytest.raises(ValueError, match="mean and a log-variance"):
+        normalised_gaussian_nll(torch.zeros(2, 1, 3, 3), torch.zeros(2, 1, 3, 3), 1e-6)
+
+
+def test_model_nll_matches_the_autograd_formula_in_a_training_step():
+    torch.manual_seed(3)
+    model = build_model(learned(likelihood="normalised_gaussian", variance_floor=1e-6))
+    x = (torch.rand(8, 1, 28, 28) > 0.8).float()
+    out = model.decode(torch.randn(8, model.latent_dim))
+    fused, reference = model.nll(out, x), model.likelihood.nll_autograd(out, x)
+    assert torch.allclose(fused, reference, rtol=1e-5, atol=1e-2)
+    params = [p for p in model.decoder.parameters()]
+    g1 = torch.autograd.grad(fused.mean(), params, retain_graph=True)
+    g2 = torch.autograd.grad(reference.mean(), params)
+    for a, b in zip(g1, g2, strict=True):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
 
 def test_gaussian_nll_equals_torch_distributions():
     torch.manual_seed(0)

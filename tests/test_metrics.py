@@ -53,6 +53,31 @@ def test_evaluate_averages_over_examples_and_samples():
     assert model.training  # mode restored
 
 
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
+    ModelConfig(kind="vsc", latent_dim=5, hidden_dim=16, alpha=0.2),
+    ModelConfig(kind="vsc", prior="learned", latent_dim=5, hidden_dim=16, num_pseudo_inputs=3,
+                likelihood="normalised_gaussian"),
+], ids=["vae", "vsc", "learned-prior"])
+def test_several_samples_encode_once_and_give_the_same_bits_as_repeated_forward_passes(config):
+    torch.manual_seed(0)
+    model = build_model(config)
+    x = (torch.rand(25, 1, 28, 28) > 0.7).float()
+    x[:, 0, 0, 0] = 1.0  # no empty image for the normalised likelihood
+    reference = metrics.LossAccumulator()
+    torch.manual_seed(5)
+    with torch.no_grad():
+        model.eval()
+        for _ in range(4):
+            for batch in x.split(10):
+                reference.add(model(batch))
+    model.train()
+    torch.manual_seed(5)
+    assert evaluate(model, x, batch_size=10, num_samples=4) == reference.means()
+    torch.manual_seed(6)
+    assert evaluate(model, x, batch_size=10, num_samples=4) != reference.means()  # the draws do matter
+
 def test_codes_and_reconstruction_error_of_an_identity_like_autoencoder():
     model = build_model(ModelConfig(kind="vsc", latent_dim=6, hidden_dim=16))
     x = torch.rand(10, 1, 28, 28)

@@ -86,9 +86,14 @@ def evaluate(model: LatentModel, x: Tensor, batch_size: int = 1000, num_samples:
         raise ValueError(f"num_samples={num_samples} must be >= 1.")
     accumulator = LossAccumulator()
     with _eval_mode(model):
+        batches = [batch.to(model.device) for batch in x.split(batch_size)]
+        # the encoding is deterministic in eval mode: with several samples, encode each batch once
+        # (the draws come in the same order as from num_samples passes of model(batch))
+        posteriors = [model.encode(batch) for batch in batches] if num_samples > 1 else None
         for _ in range(num_samples):
-            for batch in x.split(batch_size):
-                accumulator.add(model(batch.to(model.device)))
+            for i, batch in enumerate(batches):
+                output = model(batch) if posteriors is None else model.forward_posterior(posteriors[i], batch)
+                accumulator.add(output)
     return accumulator.means()
 
 

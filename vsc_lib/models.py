@@ -271,7 +271,12 @@ class LatentModel(nn.Module):
         return self.regularizer(posterior, x), {}
 
     def forward(self, x: Tensor) -> ModelOutput:
-        posterior = self.encode(x)
+        return self.forward_posterior(self.encode(x), x)
+
+    def forward_posterior(self, posterior: Posterior, x: Tensor) -> ModelOutput:
+        """:meth:`forward` from ``posterior = self.encode(x)`` already computed: a draw of z,
+        its decoding and the loss terms. Evaluation with several latent samples per example
+        encodes each batch once and calls this per sample."""
         z = self.sample(posterior)
         decoded = self.decode(z).float()  # the likelihood in float32 (a no-op without autocast)
         recon = self.nll(decoded, x)

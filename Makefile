@@ -46,11 +46,13 @@ pdf: setup
 	$(PY) scripts/build_pdf.py --profile $(PROFILE) --pages 3 24
 	$(PY) scripts/check_pdf.py --profile $(PROFILE) $(if $(filter quick,$(PROFILE)),--min-pages 60,)
 
-bench: setup  ## every model's training step, today's sweep path beside grouped/bf16, and Dask on 1 vs 2 workers
+bench: setup  ## every model's training step, today's sweep path beside grouped/bf16, Dask on 1 vs 2 workers, chapter 7's step, evaluation
 	$(PY) benchmarks/benchmark.py --json results/benchmark.json
 	$(PY) benchmarks/grouped.py --groups 3 4 8 --json results/grouped-benchmark.json
 	$(PY) benchmarks/two_cores.py --json results/two-cores.json
 	$(PY) benchmarks/sweep_scaling.py --json results/sweep-scaling.json
+	$(PY) benchmarks/recipe_step.py --json results/recipe-step.json
+	$(PY) benchmarks/evaluation.py --json results/evaluation-benchmark.json
 
 lint: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks

@@ -84,13 +84,52 @@ def test_a_group_must_differ_only_in_the_seed():
     a, b = _configs("vae", (0, 1))
     with pytest.raises(ValueError, match="differs from .* in more than its seed"):
         grouped.check_group([a, b.replace(model={"latent_dim": 5})])
-    with pytest.raises(ValueError, match="different seeds"):
+    with pytest.raises(ValueError, match="must differ from each other"):
         grouped.check_group([a, a])
+    with pytest.raises(ValueError, match=r"differ only in train\.seed\.$"):
+        grouped.check_group([a, b.replace(model={"beta": 4.0})])  # a VAE's beta is not groupable
     with pytest.raises(ValueError, match="MLP bodies, AE / VAE / fixed-prior VSC"):
         grouped.check_group(_configs("vsc", (0,), prior="learned"))
     with pytest.raises(ValueError, match="at least one"):
         grouped.check_group([])
 
+
+
+def test_fixed_prior_vscs_that_differ_in_alpha_group_and_each_block_keeps_its_own_prior():
+    alphas = (0.5, 0.01, 0.2)
+    configs = [c.replace(model={"alpha": a}) for c, a in zip(_configs("vsc", (0, 0, 1)), alphas, strict=True)]
+    grouped.check_group(configs)  # seeds may repeat when alphas differ
+    with pytest.raises(ValueError, match="only in train.seed and, for the fixed-prior VSC, alpha"):
+        grouped.check_group([configs[0], configs[1].replace(model={"hidden_dim": 8})])
+    models = []
+    for c in configs:
+        torch.manual_seed(c.train.seed)
+        models.append(build_model(c.model, c.input_shape))
+    group = grouped.group_models(models)
+    x = DATA[0].x[:30]
+    with torch.no_grad():
+        out = group.eval()(torch.cat([x[:10], x[10:20], x[20:]]))
+        for g, model in enumerate(models):
+            alone = model.eval()(x[10 * g:10 * (g + 1)])
+            block = slice(10 * g, 10 * (g + 1))
+            assert torch.allclose(out.loss.per_example["kl_spike"][block], alone.loss.per_example["kl_spike"],
+                                  rtol=1e-5, atol=1e-5)
+            assert torch.allclose(out.loss.per_example["kl"][block], alone.loss.per_example["kl"], rtol=1e-5, atol=1e-5)
+    # the blocks' priors matter: model 1's block under model 0's alpha would cost something else
+    with torch.no_grad():
+        posterior = models[1].encode(x[10:20])
+        under_first = models[0].regularizer(posterior)["kl_spike"]
+    assert not torch.allclose(under_first, out.loss.per_example["kl_spike"][10:20], rtol=1e-3)
+
+def test_row_prior_logits_refuse_blocks_of_unequal_size():
+    from vsc_lib.losses import RowPriorLogit, bernoulli_kl
+
+    prior = RowPriorLogit(torch.tensor([0.0, -4.0]))
+    assert prior.expand_rows(4).flatten().tolist() == [0.0, 0.0, -4.0, -4.0]
+    kl = bernoulli_kl(torch.zeros(4, 3), prior)
+    assert torch.allclose(kl[:2], torch.zeros(2, 3), atol=1e-6) and bool((kl[2:] > 1.0).all())
+    with pytest.raises(ValueError, match="5 rows cannot be split into 2 equal blocks"):
+        prior.expand_rows(5)
 
 @pytest.mark.slow
 def test_train_group_or_load_saves_every_run_once(tmp_path):
@@ -107,12 +146,13 @@ def test_train_group_or_load_saves_every_run_once(tmp_path):
 def test_run_grid_can_train_each_cells_seeds_as_one_group(tmp_path):
     from vsc_lib.experiments import Grid, run_grid
 
-    grid = Grid("tiny-grouped", ("mnist",), ("vae", "vsc0.2", "lvsc0.2"), (4,), (0, 1), num_epochs=1, hidden_dim=16,
-                num_train=256, num_test=64, probe_families=(), elbo_samples=1, num_pseudo_inputs=3)
+    grid = Grid("tiny-grouped", ("mnist",), ("vae", "vsc0.2", "vsc0.5", "lvsc0.2"), (4,), (0, 1), num_epochs=1,
+                hidden_dim=16, num_train=256, num_test=64, probe_families=(), elbo_samples=1, num_pseudo_inputs=3)
     result = run_grid(grid, workers=2, cache=tmp_path, progress=False, grouped=True)
-    assert result.trained == 6 and set(result.evaluations) == set(grid.cells())
+    assert result.trained == 8 and set(result.evaluations) == set(grid.cells())
     meta = {f: load_run(grid.config(("mnist", f, 4, 0)), tmp_path).meta for f in grid.families}
-    assert meta["vae"]["grouped_with"] == 2 and meta["vsc0.2"]["grouped_with"] == 2
+    # a cell's seeds group, and the fixed-prior VSC families that differ only in alpha group together
+    assert meta["vae"]["grouped_with"] == 2 and meta["vsc0.2"]["grouped_with"] == meta["vsc0.5"]["grouped_with"] == 4
     assert "grouped_with" not in meta["lvsc0.2"]  # the learned prior trains one run per task
     again = run_grid(grid, workers=2, cache=tmp_path, progress=False, grouped=True)
     assert again.trained == 0 and again.evaluations == result.evaluations

@@ -23,6 +23,7 @@ were computed with and the cache version; a retrained model or other settings re
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,14 +412,24 @@ def _work_group(grid: Grid, cells: list[Cell], cache: str) -> list[tuple[Cell, d
     return out
 
 
+def _group_key(grid: Grid, cell: Cell) -> tuple:
+    """Cells with one key may train as one group: a cell's seeds, and for the fixed-prior VSC the
+    seeds of every family at one (dataset, J) whose runs differ only in alpha (chapter 6's
+    vsc0.5 / vsc0.2 / vsc0.01: nine models per group)."""
+    model = grid.config(cell).model
+    if model.kind == "vsc" and model.prior == "fixed":
+        return cell[0], cell[2], dataclasses.replace(model, alpha=0.5)
+    return cell[:3]
+
+
 def _groups(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
-    """The cells split into groups that can train as one: a cell's seeds when its runs support
-    grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group."""
+    """The cells split into groups that can train as one (see :func:`_group_key`) when their
+    runs support grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group."""
     from .grouped import check_group
 
     by_key: dict[tuple, list[Cell]] = {}
     for cell in cells:
-        by_key.setdefault(cell[:3], []).append(cell)
+        by_key.setdefault(_group_key(grid, cell), []).append(cell)
     out = []
     for members in by_key.values():
         try:
@@ -509,8 +520,9 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
 
     Finished runs and evaluations come from the cache (read by this process, no workers
     started), so an interrupted sweep resumes and a second call only reads. The tqdm bar counts
-    tasks. ``grouped=True`` trains each cell's seeds as one grouped model (:mod:`vsc_lib.grouped`;
-    cells it does not support train one run per task; needs a shared cache).
+    tasks. ``grouped=True`` trains each cell's seeds as one grouped model, and the fixed-prior VSC
+    families of one (dataset, J) that differ only in alpha together (:func:`_group_key`,
+    :mod:`vsc_lib.grouped`; cells it does not support train one run per task; needs a shared cache).
 
     Raises:
         SweepError: some cells failed (a diverging run, say); the message names each one's
@@ -530,7 +542,7 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
         if not shared_cache:
             raise ValueError("grouped=True needs workers that share the cache (shared_cache=True).")
         tasks = [(grid, members, str(root)) for members in _groups(grid, [item[1] for item in todo])]
-        desc = f"sweep '{grid.name}' ({len(todo)} runs in groups of a cell's seeds)"
+        desc = f"sweep '{grid.name}' ({len(todo)} runs in {len(tasks)} groups)"
         for output in in_workers(_work_group, tasks, workers, threads, desc, progress, scheduler, unit="group"):
             if isinstance(output, TaskFailure):
                 failures.extend(TaskFailure((grid, cell), output.error) for cell in output.item[1])

@@ -1,7 +1,8 @@
 """Train several models of the same shape as one: stacked weights, one batched matrix product per layer.
 
-A grid trains many small MLPs that differ only in their seed. :func:`train_group` trains such a
-group in one process: every ``nn.Linear`` of the G models becomes one :class:`GroupedLinear`
+A grid trains many small MLPs that differ only in their seed (and chapter 6's fixed-prior VSC
+families only in alpha, a constant of the loss). :func:`train_group` trains such a group in one
+process: every ``nn.Linear`` of the G models becomes one :class:`GroupedLinear`
 whose (G, out, in) weight multiplies the G models' batches at once (``torch.baddbmm``), and the
 rest of the forward pass (sampling, likelihood, KL) runs unchanged on the G batches laid end to
 end. Fewer, larger kernels: the per-kernel overhead that dominates a 128-image step of one small
@@ -16,9 +17,11 @@ not bit for bit (a model without sampling, the AE, trains to the same weights up
 tested). The finished runs are ordinary runs: each is saved in the run cache under its own
 configuration.
 
-Supported: MLP bodies, every likelihood, AE / VAE / fixed-prior VSC, epochs as passes over the
-data (chapter 6's grids). A group is checkpointed after every epoch (``.group-<key>.partial``
-in the cache) and an interrupted group resumes there.
+Supported: MLP bodies, every likelihood, AE / VAE / fixed-prior VSC (models of one group may have
+different alphas: the spike KL then takes each block of rows' own prior,
+:class:`~vsc_lib.losses.RowPriorLogit`), epochs as passes over the data (chapter 6's grids). A
+group is checkpointed after every epoch (``.group-<key>.partial`` in the cache) and an interrupted
+group resumes there.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from tqdm import tqdm
 
 from .cache import TrainedRun, _tensor_bytes, _versions, claim, default_device, save_run
 from .config import RunConfig, run_name
+from .losses import RowPriorLogit
 from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, LossTerms, ModelOutput, Posterior, build_model
 from .paths import cache_dir, write_atomic
@@ -89,6 +93,9 @@ def group_models(models: list[LatentModel]) -> LatentModel:
         for m in models[1:]:
             if not torch.equal(m.get_parameter(name), parameter):
                 raise ValueError(f"parameter {name!r} differs between the models; only linear layers can be grouped.")
+    priors = [getattr(m, "prior_spike_logit", None) for m in models]
+    if any(p != priors[0] for p in priors):  # fixed-prior VSCs with different alphas: one prior per block of rows
+        grouped.prior_spike_logit = RowPriorLogit(torch.tensor(priors, device=grouped.device))
     return grouped
 
 
@@ -126,17 +133,21 @@ def split_output(output: ModelOutput, groups: int) -> list[ModelOutput]:
 
 
 def check_group(configs: list[RunConfig]) -> None:
-    """A ValueError unless the configurations differ only in their seed and are supported."""
+    """A ValueError unless the configurations differ only in their seed (and, for the fixed-prior
+    VSC, in alpha) and are supported."""
     if not configs:
         raise ValueError("a group needs at least one configuration.")
     first = configs[0]
+    mixed_alpha = first.model.kind == "vsc" and first.model.prior == "fixed"
     for config in configs:
-        if dataclasses.replace(config.train, seed=first.train.seed) != first.train or config.model != first.model \
+        model = dataclasses.replace(config.model, alpha=first.model.alpha) if mixed_alpha else config.model
+        if dataclasses.replace(config.train, seed=first.train.seed) != first.train or model != first.model \
                 or config.data != first.data:
+            allowed = "train.seed and, for the fixed-prior VSC, alpha" if mixed_alpha else "train.seed"
             raise ValueError(f"{run_name(config)} differs from {run_name(first)} in more than its seed; a group "
-                             "trains models that differ only in train.seed.")
-    if len({c.train.seed for c in configs}) != len(configs):
-        raise ValueError("the configurations of a group must have different seeds.")
+                             f"trains models that differ only in {allowed}.")
+    if len({(c.train.seed, c.model.alpha) for c in configs}) != len(configs):
+        raise ValueError("the configurations of a group must differ from each other (in seed or alpha).")
     m, t = first.model, first.train
     if m.body != "mlp" or (m.kind == "vsc" and m.prior != "fixed") or t.epoch_iterations is not None:
         raise ValueError("grouped training supports MLP bodies, AE / VAE / fixed-prior VSC and epochs as passes "

@@ -55,10 +55,29 @@ def bernoulli_kl(logit, prior_logit, prob=None):
         log_rho, log_1m_rho = _log_sigmoid_float(prior_logit), _log_sigmoid_float(-prior_logit)
         # pi (log pi - log rho) + (1 - pi)(log pi - t - log(1 - rho))
         return log_pi - (1.0 - pi) * (logit + log_1m_rho) - pi * log_rho
+    if isinstance(prior_logit, RowPriorLogit):  # one prior per block of rows (a grouped model)
+        rows = prior_logit.expand_rows(logit.shape[0]).to(logit.dtype)
+        return log_pi - (1.0 - pi) * (logit + F.logsigmoid(-rows)) - pi * F.logsigmoid(rows)
     prior_logit = torch.as_tensor(prior_logit, dtype=logit.dtype, device=logit.device)
     return pi * (log_pi - F.logsigmoid(prior_logit)) + (1.0 - pi) * (
         F.logsigmoid(-logit) - F.logsigmoid(-prior_logit)
     )
+
+
+class RowPriorLogit:
+    """Prior spike logits of G models trained as one grouped model (``vsc_lib.grouped``): the
+    batch holds G blocks of rows, block g under prior logit ``logits[g]``. Passed where a single
+    model passes its float ``prior_spike_logit``; :func:`bernoulli_kl` expands it to a (rows, 1)
+    column and applies the same closed form as for a float."""
+
+    def __init__(self, logits: Tensor):
+        self.logits = logits.flatten()
+
+    def expand_rows(self, rows: int) -> Tensor:
+        groups = self.logits.numel()
+        if rows % groups:
+            raise ValueError(f"{rows} rows cannot be split into {groups} equal blocks, one per grouped model.")
+        return self.logits.repeat_interleave(rows // groups)[:, None]
 
 
 def _log_sigmoid_float(t: float) -> float:

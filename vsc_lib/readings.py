@@ -91,7 +91,8 @@ def denoise_reading(worst: Mapping[str, str]) -> str:
 def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second: float | None,
                      grouped: bool = False) -> str:
     """What chapter 6's build trained: the grid, why it is that size, what came from the cache
-    (``grouped``: each cell's seeds trained as one grouped model, :mod:`vsc_lib.grouped`)."""
+    (``grouped``: each cell's seeds trained as one grouped model, and the VSC families that differ
+    only in alpha together, :mod:`vsc_lib.grouped`)."""
     Js = list(grid.latent_dims)
     note = (f"This build used the **{grid.name}** grid: {grid.size} runs ({len(grid.datasets)} datasets × "
             f"{len(grid.families)} families × {_latent_set(Js)} × {len(grid.seeds)} seeds). ")
@@ -106,7 +107,8 @@ def latent_grid_note(grid, trained: int, wall_seconds: float, images_per_second:
     rate = f" ({images_per_second:,.0f} training images per second per process)" if images_per_second else ""
     how = " with two one-thread worker processes"
     if grouped:
-        how += ", each training a cell's seeds at once as one grouped model (stacked weights, one batched product per layer)"
+        how += (", each training a cell's seeds at once as one grouped model (stacked weights, one batched product per"
+                " layer; the VSC families of one dataset and J, which differ only in α, together)")
     return note + _trained_sentence(trained, wall_seconds, how + rate)
 
 

@@ -174,3 +174,20 @@ def test_an_interrupted_group_resumes_from_its_checkpoint_to_the_same_weights(tm
         assert b.meta["resumed_from_epoch"] == 2 and len(b.history) == 3
         for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
             assert torch.allclose(x, y, atol=1e-6)
+
+
+def test_chapter_6_groups_put_the_vsc_families_of_one_dataset_and_j_together_largest_first():
+    from vsc_lib.experiments import FIXED_GRIDS, GRIDS, _groups
+
+    grid = GRIDS["book"]
+    groups = _groups(grid, grid.cells())
+    sizes = [len(g) for g in groups]
+    assert sizes == sorted(sizes, reverse=True) and sorted(set(sizes)) == [3, 9]
+    assert sorted(c for g in groups for c in g) == sorted(grid.cells())  # every cell exactly once
+    for group in groups:
+        assert len({(c[0], c[2]) for c in group}) == 1  # one dataset and J per group
+        families = {c[1] for c in group}
+        assert families == {"vae"} or families == {"vsc0.5", "vsc0.2", "vsc0.01"}
+    # the fixed-prior variants differ in more than alpha (spike form, warm-up): one cell's seeds each
+    fixed = FIXED_GRIDS["book"]
+    assert all(len({c[1] for c in g}) == 1 and len(g) == 3 for g in _groups(fixed, fixed.cells()))

@@ -424,7 +424,11 @@ def _group_key(grid: Grid, cell: Cell) -> tuple:
 
 def _groups(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
     """The cells split into groups that can train as one (see :func:`_group_key`) when their
-    runs support grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group."""
+    runs support grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group;
+    the largest groups first. Dask starts tasks in the order they are submitted, so two workers
+    given chapter 6's nine-model and three-model groups finish together instead of one of them
+    ending the sweep alone with the last large group (measured: 175 s in grid order, 149 s
+    largest first, for the book grid's J = 200 cells in bf16)."""
     from .grouped import check_group
 
     by_key: dict[tuple, list[Cell]] = {}
@@ -437,7 +441,7 @@ def _groups(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
             out.append(members)
         except ValueError:
             out.extend([c] for c in members)
-    return out
+    return sorted(out, key=len, reverse=True)  # stable: groups of one size keep the grid's order
 
 
 def _done(grid: Grid, cell: Cell, root: Path) -> bool:

@@ -175,9 +175,10 @@ class _NormalisedGaussianNLL(torch.autograd.Function):
     """-log N(x | sigmoid(l), exp(s) + floor) summed per example, with a hand-written backward.
 
     The decoder's (B, 2 D) output holds the mean logits l and the log-variances s. Written out
-    by autograd this is about twenty passes over (B, D) tensors, a ``cat`` that joins the two
-    halves' gradients and a copy; here the forward makes seven passes and the backward about
-    ten, writing both halves of the gradient into one buffer. With mu = sigmoid(l),
+    by autograd the loss and its gradient are a chain of elementwise kernels over (B, D)
+    tensors and a ``cat`` that joins the two halves' gradients; here fewer kernels, most of them
+    in place, write both halves of the gradient into one buffer (1-5 % of a chapter-7 step,
+    ``benchmarks/recipe_step.py``). With mu = sigmoid(l),
     v = exp(s) + floor, d = x - mu and r = d / v:
     d/dl = -r mu (1 - mu), d/ds = 1/2 (1 - d r) (1 - floor / v), d/dx = r.
     """

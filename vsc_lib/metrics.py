@@ -86,14 +86,17 @@ def evaluate(model: LatentModel, x: Tensor, batch_size: int = 1000, num_samples:
         raise ValueError(f"num_samples={num_samples} must be >= 1.")
     accumulator = LossAccumulator()
     with _eval_mode(model):
-        batches = [batch.to(model.device) for batch in x.split(batch_size)]
+        if num_samples == 1:
+            for batch in x.split(batch_size):
+                accumulator.add(model(batch.to(model.device)))
+            return accumulator.means()
         # the encoding is deterministic in eval mode: with several samples, encode each batch once
         # (the draws come in the same order as from num_samples passes of model(batch))
-        posteriors = [model.encode(batch) for batch in batches] if num_samples > 1 else None
+        batches = [batch.to(model.device) for batch in x.split(batch_size)]
+        posteriors = [model.encode(batch) for batch in batches]
         for _ in range(num_samples):
-            for i, batch in enumerate(batches):
-                output = model(batch) if posteriors is None else model.forward_posterior(posteriors[i], batch)
-                accumulator.add(output)
+            for batch, posterior in zip(batches, posteriors, strict=True):
+                accumulator.add(model.forward_posterior(posterior, batch))
     return accumulator.means()
 
 

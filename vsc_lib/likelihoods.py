@@ -9,8 +9,6 @@ never need to know which likelihood a model uses.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
 
@@ -76,14 +74,6 @@ class NormalisedGaussianLikelihood(Likelihood):
 
     def nll(self, out, x):
         return normalised_gaussian_nll(out, self.prepare(x), self.variance_floor)
-
-    def nll_autograd(self, out: Tensor, x: Tensor) -> Tensor:
-        """:meth:`nll` written with autograd's ops (the reference the fused one is tested
-        and benchmarked against)."""
-        logits, logvar = self.split(out)
-        var = logvar.exp() + self.variance_floor
-        per_feature = 0.5 * (math.log(2 * math.pi) + var.log() + (self.prepare(x) - torch.sigmoid(logits)).pow(2) / var)
-        return per_feature.flatten(1).sum(1)
 
     def mean(self, out):
         return torch.sigmoid(self.split(out)[0])

@@ -22,6 +22,7 @@ import json
 import os
 import statistics
 import tempfile
+from pathlib import Path
 
 from vsc_lib.experiments import GRIDS, run_grid
 from vsc_lib.training import KEEP_DENORMALS
@@ -37,6 +38,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep-denormals", action="store_true",
                         help="today's path as before session 8: denormals computed exactly (slow)")
+    parser.add_argument("--reuse-today", type=Path, metavar="CHECK",
+                        help="take today's path (wall time and bounds) from an earlier output of this script on the "
+                             "same grid instead of training it again: that path is deterministic on one machine")
     args = parser.parse_args()
     narrowed = {k: tuple(v) for k, v in (("datasets", args.datasets), ("families", args.families),
                                          ("seeds", args.seeds)) if v}
@@ -47,7 +51,20 @@ def main() -> None:
                     "seeds": grid.seeds, "epochs": grid.num_epochs, "runs": grid.size, "new_precision": args.precision},
            "today_keeps_denormals": args.keep_denormals}
     results = {}
+    today_bounds = None
+    if args.reuse_today:
+        text = args.reuse_today.read_text()
+        earlier = json.loads(text[text.index("{"):])
+        if earlier["grid"] | {"new_precision": args.precision} != json.loads(json.dumps(out["grid"])):
+            raise SystemExit(f"{args.reuse_today} was run on another grid: {earlier['grid']}")
+        if earlier["today_keeps_denormals"] != args.keep_denormals:
+            raise SystemExit(f"{args.reuse_today} ran today's path with keep_denormals={earlier['today_keeps_denormals']}")
+        out["today"] = earlier["today"] | {"reused_from": str(args.reuse_today)}
+        today_bounds = {key: row["today_per_seed"] for key, row in earlier["test_neg_elbo"].items()}
+        print(f"today: {out['today']['wall_seconds']:.0f} s (from {args.reuse_today})", flush=True)
     for name, grouped, chosen in (("today", False, grid), ("grouped", True, new_grid)):
+        if name == "today" and today_bounds is not None:
+            continue
         keep = name == "today" and args.keep_denormals
         if keep:
             os.environ[KEEP_DENORMALS] = "1"  # inherited by the workers this sweep starts
@@ -65,10 +82,12 @@ def main() -> None:
         for family in grid.families:
             for J in grid.latent_dims:
                 cells = [(dataset, family, J, s) for s in grid.seeds]
-                today = [results["today"].evaluations[c].test_neg_elbo for c in cells]
+                key = f"{dataset} {family} J={J}"
+                today = (today_bounds[key] if today_bounds is not None
+                         else [results["today"].evaluations[c].test_neg_elbo for c in cells])
                 grouped = [results["grouped"].evaluations[c].test_neg_elbo for c in cells]
                 diff = statistics.fmean(grouped) - statistics.fmean(today)
-                rows[f"{dataset} {family} J={J}"] = {"today": statistics.fmean(today), "today_sd": statistics.stdev(today),
+                rows[key] = {"today": statistics.fmean(today), "today_sd": statistics.stdev(today),
                                                      "grouped": statistics.fmean(grouped),
                                                      "grouped_sd": statistics.stdev(grouped),
                                                      "today_per_seed": today, "grouped_per_seed": grouped,

@@ -1,0 +1,70 @@
+"""Train one cell of a study's grid in this process (no Dask), then evaluate it as its chapter
+does and merge its row into a CSV: the way to run a single long training (the authors' full-size
+Smiley recipe: about 9 hours of two threads in fp32 on a Zen 5 CPU) in the background.
+
+    python research/train_cell.py --study authors --grid paper --cell authors:60:0 --threads 2 \\
+        [--csv results/authors-paper.csv] [--json results/full-smiley-cpu.json]
+
+The run goes through the run cache, checkpointed after every block of iterations (2,000 for the
+full-size recipe), so a call that is stopped (the end of a session, a reboot) resumes where it
+stopped when called again. Being one plain process, it can be paused and continued
+(``kill -STOP`` / ``kill -CONT``) while a timing is measured on the same cores, which a Dask
+worker would not survive (its scheduler drops workers that miss heartbeats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from vsc_lib.experiments import CSV_MATRICES, get_grid, run_grid
+from vsc_lib.training import train_or_load
+
+
+def parse_cell(text: str) -> tuple[str, int, int]:
+    """``family:J:seed``."""
+    parts = text.split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as family:J:seed, e.g. authors:60:0")
+    return parts[0], int(parts[1]), int(parts[2])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", default="authors")
+    parser.add_argument("--grid", default="paper", choices=("quick", "book", "paper"))
+    parser.add_argument("--cell", type=parse_cell, default=("authors", 60, 0))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--csv", type=Path, default=None, help="merge the cell's evaluation into this CSV")
+    parser.add_argument("--json", type=Path, default=None, help="write the wall time and evaluation here")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    grid = get_grid(args.grid, study=args.study)
+    family, latent_dim, seed = args.cell
+    matches = [c for c in grid.cells() if c[1:] == (family, latent_dim, seed)]
+    if not matches:
+        raise SystemExit(f"{family}:{latent_dim}:{seed} is not a cell of {grid.name} (families {grid.families}, "
+                         f"J {grid.latent_dims}, seeds {grid.seeds}).")
+    cell = matches[0]
+    began = time.perf_counter()
+    run = train_or_load(grid.config(cell), progress=True)
+    trained = time.perf_counter() - began
+    result = run_grid(grid, workers=1, cells=[cell], progress=False)  # cached now: evaluated in this process
+    frame = result.frame()
+    if args.csv:
+        result.merge_csv(args.csv)
+    out = {"machine": platform.processor() or platform.machine(), "threads": args.threads, "cell": list(cell),
+           "from_cache": run.from_cache, "train_seconds": run.meta["train_seconds"], "wall_this_call": trained,
+           "row": frame.drop(columns=[c for c in CSV_MATRICES if c in frame]).to_dict(orient="records")[0]}
+    print(json.dumps(out, indent=1, default=str))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=1, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,13 @@ Chapters are independent and run two at a time (--jobs), one torch thread each; 
 time and the total are printed and written to _build/timings-<profile>.json. The executed copies in book/
 are build products: they are regenerated here and never committed.
 
+A cell that gets no reply within --cell-timeout seconds (default 600 s in the quick profile, where
+no cell needs a minute; none in the others, whose cold cells train for hours) fails with a clear
+message, and its chapter is executed once more: papermill/nbclient can wait for ever on a reply
+that the kernel never sends (seen once in session 10: a finished widget cell of chapter 4 waited
+11 minutes with its kernel idle; nteract/papermill#711 describes the same), and the run cache makes
+a second execution cheap.
+
 The book and paper profiles render book/ into _build/html/. The quick profile (CI, `make test`) works in a
 copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
 real build.
@@ -24,6 +31,7 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from nbclient.exceptions import CellTimeoutError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -69,11 +77,16 @@ def html_folder(profile: str) -> Path:
     return ROOT / "_build" / "quick" / "_build" / "html" if profile == "quick" else ROOT / "_build" / "html"
 
 
-def execute(name: str, profile: str, folder: Path) -> float:
+#: seconds a cell may run before the build gives up on it, per profile (None: no limit)
+CELL_TIMEOUT: dict[str, int | None] = {"quick": 600, "book": None, "paper": None}
+
+
+def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = None) -> float:
     source, target = NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb"
     began = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
-                               cwd=str(NOTEBOOKS), progress_bar=False, log_output=False)
+                               cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
+                               execution_timeout=cell_timeout)
     tidy_for_the_book(target)
     return time.perf_counter() - began
 
@@ -84,7 +97,12 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--no-html", action="store_true")
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at the same time (default 2)")
+    parser.add_argument("--cell-timeout", type=int, default=None,
+                        help="seconds a cell may wait for its reply (default: 600 in the quick profile, else none)")
     args = parser.parse_args()
+    cell_timeout = args.cell_timeout if args.cell_timeout is not None else CELL_TIMEOUT[args.profile]
+    if cell_timeout is not None and cell_timeout <= 0:
+        parser.error(f"--cell-timeout {cell_timeout:g}: give a positive whole number of seconds")
     names = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     if args.only:
         names = [n for n in names if n in args.only]
@@ -99,10 +117,20 @@ def main() -> int:
     # (one saw the other's fresh link as a file in the way)
     folder = source_folder(args.profile)
 
-    def run(name: str) -> None:
+    def run(name: str, attempts: int = 2) -> None:
         print(f"[book] executing {name} ({args.profile} profile)", flush=True)
         try:
-            timings[name] = execute(name, args.profile, folder)
+            timings[name] = execute(name, args.profile, folder, cell_timeout)
+        except CellTimeoutError:
+            if attempts > 1:
+                print(f"[book] {name}: a cell got no reply within {cell_timeout} s; executing the chapter again",
+                      file=sys.stderr, flush=True)
+                run(name, attempts - 1)
+            else:
+                failed.append(name)
+                print(f"[book] {name} failed: a cell got no reply within {cell_timeout} s twice (raise "
+                      f"--cell-timeout if a cell of this profile needs longer)", file=sys.stderr)
+            return
         except papermill.PapermillExecutionError as error:
             failed.append(name)
             print(f"[book] {name} failed in cell {error.exec_count}: {error.ename}: {error.evalue}", file=sys.stderr)

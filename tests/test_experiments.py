@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from vsc_lib import experiments
+from vsc_lib.cache import evaluation_path
 from vsc_lib.config import CACHE_VERSION, DataConfig, ModelConfig, RunConfig, TrainConfig
 from vsc_lib.evaluation import Evaluation
 from vsc_lib.experiments import GRIDS, Grid, SweepResult, best_latent_dims, family_alpha, get_grid, run_grid, summarise
@@ -166,7 +167,7 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
     assert vsc.probe_default is None and first.evaluations[("mnist", "vae", 4, 1)].probe_default is not None
     again = run_grid(grid, workers=1, cache=tmp_path, progress=False)
     assert again.trained == 0 and again.evaluations == first.evaluations  # everything read back
-    stored = next((tmp_path / "_evals").glob("mnist-vae-*/basic.json"))
+    stored = next((tmp_path / "_evals").glob("mnist-vae-*/basic-*.json"))
     stored.write_text("{ not json")
     third = run_grid(grid, workers=1, cache=tmp_path, progress=False)
     assert third.trained == 0 and json.loads(stored.read_text())["cache_version"] == CACHE_VERSION
@@ -177,6 +178,42 @@ def test_run_grid_trains_evaluates_caches_and_recovers_from_a_damaged_evaluation
 
 
 @pytest.mark.slow
+def test_a_run_shared_by_two_grids_keeps_both_evaluations_instead_of_recomputing_them(tmp_path, monkeypatch):
+    # chapter 6's latent grid and its fixed-prior grid evaluate the same J = 200 VSC runs with
+    # different settings; each grid used to overwrite the other's stored evaluation, so every
+    # warm build recomputed both (about 85 s of chapter 6)
+    plain = Grid("tiny-a", ("mnist",), ("vsc0.01",), (4,), (0,), num_epochs=1, hidden_dim=16, num_train=300,
+                 num_test=100, probe_families=(), elbo_samples=1)
+    profiled = dataclasses.replace(plain, name="tiny-b", class_profiles=True)
+    cell = ("mnist", "vsc0.01", 4, 0)
+    assert plain.config(cell) == profiled.config(cell)  # one run
+    first = run_grid(plain, workers=1, cache=tmp_path, progress=False)
+    other = run_grid(profiled, workers=1, cache=tmp_path, progress=False)
+    assert first.trained == 1 and other.trained == 0
+    assert other.evaluations[cell].per_class_mean_pi is not None and first.evaluations[cell].per_class_mean_pi is None
+    assert len(list((tmp_path / "_evals").glob("mnist-vsc-*/basic-*.json"))) == 2
+    assert experiments._done(plain, cell, tmp_path) and experiments._done(profiled, cell, tmp_path)
+
+    def no_recomputing(*args, **kwargs):
+        raise AssertionError("a stored evaluation was computed again")
+
+    monkeypatch.setattr(experiments.metrics, "evaluate", no_recomputing)
+    assert run_grid(plain, workers=1, cache=tmp_path, progress=False).evaluations == first.evaluations
+    assert run_grid(profiled, workers=1, cache=tmp_path, progress=False).evaluations == other.evaluations
+
+    # a cache written before the settings were in the file name (<what>.json) is read, not recomputed
+    stored = evaluation_path(tmp_path, plain.config(cell), "basic", experiments.basic_settings(plain, cell[1]))
+    stored.rename(stored.with_name("basic.json"))
+    assert experiments._done(plain, cell, tmp_path)
+    assert run_grid(plain, workers=1, cache=tmp_path, progress=False).evaluations == first.evaluations
+    assert stored.is_file()  # and written under the new name
+    # ... but only for the settings it was computed with
+    stored.unlink()
+    other_file = next(p for p in stored.parent.glob("basic-*.json"))
+    other_file.rename(stored.with_name("basic.json"))
+    assert not experiments._done(plain, cell, tmp_path)
+
+
 def test_smiley_and_har_grids_evaluate_scores_validation_and_profiles(tmp_path):
     smiley_grid = Grid("tiny-smiley", ("smiley",), ("beta4", "lvsc0.2"), (6,), (0,), num_epochs=1, hidden_dim=16,
                        num_train=300, num_validation=200, num_test=200, elbo_samples=1, probe_families=(),

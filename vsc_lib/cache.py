@@ -9,8 +9,10 @@ Layout under the cache folder (:func:`vsc_lib.paths.cache_dir`)::
         meta.json            versions, timings, the model checksum, the cache version
     <run name>.partial/    the checkpoint of a run in training (resumed by the next call)
     .claims/<run name>     the lock a process holds while it trains that run (:func:`claim`)
-    _evals/<run name>/<what>.json   an evaluation, stamped with the model checksum, its settings
-                                    and the cache version
+    _evals/<run name>/<what>-<settings digest>.json   an evaluation, stamped with the model
+                                    checksum, its settings and the cache version; one file per
+                                    settings, so two grids that evaluate one run differently
+                                    (chapter 6's latent and fixed-prior grids share runs) keep both
 
 A run's name is its configuration's content hash together with :data:`CACHE_VERSION` (see
 :func:`vsc_lib.config.run_name`); evaluations carry the same version. Bump it once when a change
@@ -181,17 +183,54 @@ def load_run(config: RunConfig, root: Path, device: str | torch.device | None = 
     return TrainedRun(config=config, model=model, history=history, meta=meta, path=path, from_cache=True)
 
 
-def _eval_path(root: Path, config: RunConfig, what: str) -> Path:
-    return root / "_evals" / run_name(config) / f"{what}.json"
+def settings_digest(settings: dict) -> str:
+    """A short content hash of an evaluation's settings (JSON with sorted keys)."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def evaluation_path(root: Path | str, config: RunConfig, what: str, settings: dict) -> Path:
+    """Where the evaluation ``what`` of ``config``'s run, computed with ``settings``, is stored.
+
+    The settings are part of the name: a run evaluated under two settings (the same run in two
+    grids) keeps both files instead of each grid overwriting the other's and recomputing its own
+    on every build."""
+    return Path(root) / "_evals" / run_name(config) / f"{what}-{settings_digest(settings)}.json"
+
+
+def _legacy_evaluation(root: Path | str, config: RunConfig, what: str, settings: dict) -> dict | None:
+    """The stored file of ``what`` from before settings were part of the name (``<what>.json``,
+    session 9 and earlier), if it was computed with ``settings`` and this cache version."""
+    path = Path(root) / "_evals" / run_name(config) / f"{what}.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if isinstance(stored, dict) and stored.get("settings") == settings and stored.get("cache_version") == CACHE_VERSION:
+        return stored
+    return None
+
+
+def has_evaluation(root: Path | str, config: RunConfig, what: str, settings: dict) -> bool:
+    """Whether the evaluation ``what`` of ``config``'s run with ``settings`` is stored (its model
+    checksum is checked when it is read, by :func:`cached_evaluation`)."""
+    return (evaluation_path(root, config, what, settings).is_file()
+            or _legacy_evaluation(root, config, what, settings) is not None)
 
 
 def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Callable[[], dict]) -> dict:
-    """``compute()`` for ``run``, stored under ``what``; reused while the model checksum, the
-    settings and CACHE_VERSION are unchanged. A stored file that cannot be read is reported and
-    recomputed (it holds nothing a user made: it is derived from the run)."""
+    """``compute()`` for ``run``, stored under ``what`` and its ``settings``; reused while the model
+    checksum, the settings and CACHE_VERSION are unchanged. A stored file that cannot be read is
+    reported and recomputed (it holds nothing a user made: it is derived from the run). A file
+    stored under the earlier name (``<what>.json``) with the same stamp is reused and written
+    under the new name, so an existing cache is not evaluated again."""
     root = run.path.parent if run.path is not None else cache_dir()
-    path = _eval_path(root, run.config, what)
+    path = evaluation_path(root, run.config, what, settings)
     stamp = {"cache_version": CACHE_VERSION, "model_sha256": run.meta.get("model_sha256"), "settings": settings}
+    if not path.exists():
+        legacy = _legacy_evaluation(root, run.config, what, settings)
+        if legacy is not None and all(legacy.get(k) == v for k, v in stamp.items()) and "values" in legacy:
+            write_atomic(path, (json.dumps(legacy, indent=1) + "\n").encode())
+            return legacy["values"]
     if path.exists():
         try:
             stored = json.loads(path.read_text())

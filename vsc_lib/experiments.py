@@ -17,8 +17,9 @@ chapter's ``profile`` parameter, see :mod:`vsc_lib.book`):
   hours on 2 cores; see the README for the commands that train them ahead of a build).
 
 Evaluations are stored by :func:`vsc_lib.cache.cached_evaluation` as
-``<cache>/_evals/<run name>/<what>.json`` together with the model's checksum, the settings they
-were computed with and the cache version; a retrained model or other settings recompute them.
+``<cache>/_evals/<run name>/<what>-<settings digest>.json`` together with the model's checksum,
+the settings they were computed with and the cache version; a retrained model or other settings
+recompute them, and a run evaluated with two settings keeps both.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 import torch
 
 from . import analysis, datasets, metrics
-from .cache import TrainedRun, cached_evaluation
+from .cache import TrainedRun, cached_evaluation, has_evaluation
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .evaluation import Evaluation, IWEstimate
@@ -447,8 +448,9 @@ def _groups(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
 def _done(grid: Grid, cell: Cell, root: Path) -> bool:
     """Whether the cell's run and its basic evaluation are both in the cache (then the client
     reads them itself instead of starting workers)."""
-    name = run_name(grid.config(cell))
-    return (root / name).is_dir() and (root / "_evals" / name / "basic.json").is_file()
+    config = grid.config(cell)
+    return ((root / run_name(config)).is_dir()
+            and has_evaluation(root, config, "basic", basic_settings(grid, cell[1])))
 
 
 #: a cell's key columns in a result CSV; the matrix-valued evaluations are not written to CSVs

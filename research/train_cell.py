@@ -4,6 +4,7 @@ Smiley recipe: about 9 hours of two threads in fp32 on a Zen 5 CPU) in the backg
 
     python research/train_cell.py --study authors --grid paper --cell authors:60:0 --threads 2 \\
         [--csv results/authors-paper.csv] [--json results/full-smiley-cpu.json]
+    python research/train_cell.py --cell authors:60:0 --progress --json results/full-smiley-progress.json
 
 The run goes through the run cache, checkpointed after every block of iterations (2,000 for the
 full-size recipe), so a call that is stopped (the end of a session, a reboot) resumes where it
@@ -22,7 +23,9 @@ from pathlib import Path
 
 import torch
 
+from vsc_lib.config import run_name
 from vsc_lib.experiments import CSV_MATRICES, get_grid, run_grid
+from vsc_lib.paths import cache_dir
 from vsc_lib.training import train_or_load
 
 
@@ -34,6 +37,30 @@ def parse_cell(text: str) -> tuple[str, int, int]:
     return parts[0], int(parts[1]), int(parts[2])
 
 
+#: the columns of a block's history that say how the run is going
+PROGRESS_COLUMNS = ("epoch", "lr", "c", "lam", "train_recon", "train_kl_slab", "train_kl_spike", "train_sparsity",
+                    "train_active_hard", "test_neg_elbo", "test_active_hard", "test_dims_pi_gt_half", "seconds")
+
+
+def progress(config) -> dict:
+    """How far the run of ``config`` has trained: its checkpoint's last block and the history of
+    every block so far (or the finished run's)."""
+    name = run_name(config)
+    root = cache_dir()
+    if (root / name).is_dir():
+        history = (root / name / "history.csv").read_text().splitlines()
+        return {"run": name, "finished": True, "blocks": len(history) - 1}
+    checkpoint = root / f"{name}.partial" / "checkpoint.pt"
+    if not checkpoint.is_file():
+        return {"run": name, "finished": False, "iterations_done": 0}
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    history = json.loads(state["history"])
+    per_block = config.train.epoch_iterations
+    return {"run": name, "finished": False, "iterations_done": (state["epoch"] + 1) * per_block,
+            "iterations_total": config.train.num_epochs * per_block, "train_seconds_so_far": state["elapsed"],
+            "blocks": [{k: row.get(k) for k in PROGRESS_COLUMNS} for row in history]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="authors")
@@ -42,6 +69,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--csv", type=Path, default=None, help="merge the cell's evaluation into this CSV")
     parser.add_argument("--json", type=Path, default=None, help="write the wall time and evaluation here")
+    parser.add_argument("--progress", action="store_true",
+                        help="train nothing: report how far the cell's checkpoint has got (to --json if given)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     grid = get_grid(args.grid, study=args.study)
@@ -51,6 +80,12 @@ def main() -> None:
         raise SystemExit(f"{family}:{latent_dim}:{seed} is not a cell of {grid.name} (families {grid.families}, "
                          f"J {grid.latent_dims}, seeds {grid.seeds}).")
     cell = matches[0]
+    if args.progress:
+        out = progress(grid.config(cell))
+        print(json.dumps(out, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(out, indent=1) + "\n")
+        return
     began = time.perf_counter()
     run = train_or_load(grid.config(cell), progress=True)
     trained = time.perf_counter() - began

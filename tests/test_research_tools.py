@@ -58,3 +58,15 @@ def test_a_background_cell_is_family_J_seed():
     for bad in ("authors:60", "authors:J:0", "60:0"):
         with pytest.raises(argparse.ArgumentTypeError, match="family:J:seed"):
             parse_cell(bad)
+
+
+def test_the_cost_bound_counts_a_beta_vae_steps_matrix_products_by_hand():
+    from research.chapter7_cost_bound import step_flops
+    from vsc_lib.recipes import SMILEY, recipe_config
+
+    config = recipe_config(SMILEY, width=0.01, length=0.001, latent_dim=6, kind="vae", beta=4.0)
+    h, j, d, batch = config.model.hidden_dim, 6, 1024, config.train.batch_size
+    layers = [(d, h), (h, 2 * j), (j, h), (h, 2 * d)]  # encoder, mean/log-variance heads, decoder, mean/variance heads
+    forward = sum(2 * batch * a * b for a, b in layers)
+    # backward: every weight's gradient, and every layer's input gradient but the first's (the images need none)
+    assert step_flops(config) == 3 * forward - 2 * batch * d * h

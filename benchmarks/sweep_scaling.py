@@ -32,6 +32,12 @@ def _nothing(i: int) -> int:
     return i
 
 
+def scaling_grid(num_train: int = 10_000, epochs: int = 3, seeds: int = 8) -> Grid:
+    """The grid timed on 1 and 2 workers: MNIST, VAE and VSC alpha = 0.2, J = 16, ``seeds`` each."""
+    return Grid("scaling", ("mnist",), ("vae", "vsc0.2"), (16,), tuple(range(seeds)), num_epochs=epochs, hidden_dim=400,
+                num_train=num_train, num_test=500, probe_families=(), elbo_samples=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, default=None)
@@ -47,8 +53,7 @@ def main() -> None:
         began = time.perf_counter()
         results = list(in_workers(_nothing, [(i,) for i in range(200)], client=client, progress=False))
         out["overhead_per_task_ms"] = 1000 * (time.perf_counter() - began) / len(results)
-    grid = Grid("scaling", ("mnist",), ("vae", "vsc0.2"), (16,), tuple(range(args.seeds)), num_epochs=args.epochs, hidden_dim=400,
-                num_train=args.num_train, num_test=500, probe_families=(), elbo_samples=1)
+    grid = scaling_grid(args.num_train, args.epochs, args.seeds)
     out["grid"] = {"runs": grid.size, "num_train": grid.num_train, "epochs": grid.num_epochs}
     for workers in (1, 2):
         with tempfile.TemporaryDirectory() as cache:

@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from vsc_lib.experiments import Grid, _work
-from vsc_lib.sweep import dask_client, in_workers
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from sweep_scaling import scaling_grid  # noqa: E402  (the benchmark's grid)
+
+from vsc_lib.experiments import Grid, _work  # noqa: E402
+from vsc_lib.sweep import dask_client, in_workers  # noqa: E402
 
 
 def timed(grid, cell, cache) -> dict:
@@ -48,8 +52,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    grid = Grid("scaling", ("mnist",), ("vae", "vsc0.2"), (16,), tuple(range(8)), num_epochs=3, hidden_dim=400,
-                num_train=10_000, num_test=500, probe_families=(), elbo_samples=1)
+    grid = scaling_grid()
     rows = []
     for _ in range(args.repeats):
         one, two = sweep(grid, 1), sweep(grid, 2)

@@ -197,24 +197,32 @@ def evaluation_path(root: Path | str, config: RunConfig, what: str, settings: di
     return Path(root) / "_evals" / run_name(config) / f"{what}-{settings_digest(settings)}.json"
 
 
-def _legacy_evaluation(root: Path | str, config: RunConfig, what: str, settings: dict) -> dict | None:
-    """The stored file of ``what`` from before settings were part of the name (``<what>.json``,
-    session 9 and earlier), if it was computed with ``settings`` and this cache version."""
-    path = Path(root) / "_evals" / run_name(config) / f"{what}.json"
+def _legacy_path(root: Path | str, config: RunConfig, what: str) -> Path:
+    """Where ``what`` was stored before settings were part of the name (session 9 and earlier)."""
+    return Path(root) / "_evals" / run_name(config) / f"{what}.json"
+
+
+def _read_stamped(path: Path, stamp: dict) -> dict | None:
+    """The evaluation stored at ``path`` if it carries ``stamp`` (the keys given), else None. A
+    file that cannot be read is reported (the caller recomputes it)."""
+    if not path.is_file():
+        return None
     try:
         stored = json.loads(path.read_text())
     except (OSError, ValueError):
+        stored = None
+    if not isinstance(stored, dict) or "values" not in stored:
+        print(f"[cache] the stored evaluation {path} is unreadable; recomputing it.")
         return None
-    if isinstance(stored, dict) and stored.get("settings") == settings and stored.get("cache_version") == CACHE_VERSION:
-        return stored
-    return None
+    return stored if all(stored.get(k) == v for k, v in stamp.items()) else None
 
 
 def has_evaluation(root: Path | str, config: RunConfig, what: str, settings: dict) -> bool:
     """Whether the evaluation ``what`` of ``config``'s run with ``settings`` is stored (its model
     checksum is checked when it is read, by :func:`cached_evaluation`)."""
     return (evaluation_path(root, config, what, settings).is_file()
-            or _legacy_evaluation(root, config, what, settings) is not None)
+            or _read_stamped(_legacy_path(root, config, what),
+                             {"cache_version": CACHE_VERSION, "settings": settings}) is not None)
 
 
 def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Callable[[], dict]) -> dict:
@@ -226,18 +234,12 @@ def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Calla
     root = run.path.parent if run.path is not None else cache_dir()
     path = evaluation_path(root, run.config, what, settings)
     stamp = {"cache_version": CACHE_VERSION, "model_sha256": run.meta.get("model_sha256"), "settings": settings}
-    if not path.exists():
-        legacy = _legacy_evaluation(root, run.config, what, settings)
-        if legacy is not None and all(legacy.get(k) == v for k, v in stamp.items()) and "values" in legacy:
-            write_atomic(path, (json.dumps(legacy, indent=1) + "\n").encode())
-            return legacy["values"]
-    if path.exists():
-        try:
-            stored = json.loads(path.read_text())
-            if all(stored.get(k) == v for k, v in stamp.items()):
-                return stored["values"]
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError):
-            print(f"[cache] the stored evaluation {path} is unreadable; recomputing it.")
+    for source in (path, _legacy_path(root, run.config, what)):
+        stored = _read_stamped(source, stamp)
+        if stored is not None:
+            if source != path:
+                write_atomic(path, (json.dumps(stored, indent=1) + "\n").encode())
+            return stored["values"]
     began = time.perf_counter()
     values = compute()
     values["eval_seconds"] = time.perf_counter() - began

@@ -8,7 +8,9 @@ are build products: they are regenerated here and never committed.
 
 A cell that gets no reply within --cell-timeout seconds (default 600 s in the quick profile, where
 no cell needs a minute; none in the others, whose cold cells train for hours) fails with a clear
-message, and its chapter is executed once more: papermill/nbclient can wait for ever on a reply
+message, and its chapter is executed once more, as it is when a kernel does not start within
+300 s or dies (a CI run of session 10 saw a kernel not answer within papermill's default 60 s):
+papermill/nbclient can wait for ever on a reply
 that the kernel never sends (seen once in session 10: a finished widget cell of chapter 4 waited
 11 minutes with its kernel idle; nteract/papermill#711 describes the same), and the run cache makes
 a second execution cheap.
@@ -86,7 +88,7 @@ def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = No
     began = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
                                cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
-                               execution_timeout=cell_timeout)
+                               execution_timeout=cell_timeout, start_timeout=300)
     tidy_for_the_book(target)
     return time.perf_counter() - began
 
@@ -121,15 +123,16 @@ def main() -> int:
         print(f"[book] executing {name} ({args.profile} profile)", flush=True)
         try:
             timings[name] = execute(name, args.profile, folder, cell_timeout)
-        except CellTimeoutError:
+        except (CellTimeoutError, RuntimeError) as error:  # no reply, a kernel that did not start or died
+            what = (f"a cell got no reply within {cell_timeout} s" if isinstance(error, CellTimeoutError)
+                    else f"its kernel failed ({error})")
             if attempts > 1:
-                print(f"[book] {name}: a cell got no reply within {cell_timeout} s; executing the chapter again",
-                      file=sys.stderr, flush=True)
+                print(f"[book] {name}: {what}; executing the chapter again", file=sys.stderr, flush=True)
                 run(name, attempts - 1)
             else:
                 failed.append(name)
-                print(f"[book] {name} failed: a cell got no reply within {cell_timeout} s twice (raise "
-                      f"--cell-timeout if a cell of this profile needs longer)", file=sys.stderr)
+                print(f"[book] {name} failed twice: {what} (raise --cell-timeout if a cell of this profile "
+                      "needs longer)", file=sys.stderr)
             return
         except papermill.PapermillExecutionError as error:
             failed.append(name)

@@ -5,10 +5,14 @@ Smiley recipe: about 9 hours of two threads in fp32 on a Zen 5 CPU) in the backg
     python research/train_cell.py --study authors --grid paper --cell authors:60:0 --threads 2 \\
         [--csv results/authors-paper.csv] [--json results/full-smiley-cpu.json]
     python research/train_cell.py --cell authors:60:0 --progress --json results/full-smiley-progress.json
+    python research/train_cell.py --cell authors:60:0 --evaluate-checkpoint --json results/full-smiley-checkpoints.json
 
 The run goes through the run cache, checkpointed after every block of iterations (2,000 for the
 full-size recipe), so a call that is stopped (the end of a session, a reboot) resumes where it
-stopped when called again. Being one plain process, it can be paused and continued
+stopped when called again. ``--evaluate-checkpoint`` evaluates the model of the latest checkpoint
+as the chapter evaluates a finished run (its evaluation goes to a scratch folder, never to the
+run's cache entry) and adds it, keyed by iterations, to the JSON file: how the paper's measures
+develop while the run trains. Being one plain process, it can be paused and continued
 (``kill -STOP`` / ``kill -CONT``) while a timing is measured on the same cores, which a Dask
 worker would not survive (its scheduler drops workers that miss heartbeats).
 """
@@ -18,15 +22,18 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import tempfile
 import time
 from pathlib import Path
 
 import torch
 
+from vsc_lib.cache import TrainedRun
 from vsc_lib.config import run_name
-from vsc_lib.experiments import CSV_MATRICES, get_grid, run_grid
+from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, run_grid
+from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir
-from vsc_lib.training import train_or_load
+from vsc_lib.training import _same_config, train_or_load
 
 
 def parse_cell(text: str) -> tuple[str, int, int]:
@@ -61,6 +68,45 @@ def progress(config) -> dict:
             "blocks": [{k: row.get(k) for k in PROGRESS_COLUMNS} for row in history]}
 
 
+def checkpoint_run(config, root: Path | None = None, scratch: Path | None = None) -> TrainedRun | None:
+    """The model of ``config``'s latest checkpoint in the cache ``root`` as a :class:`TrainedRun`
+    (eval mode, the full KL), or None when there is none. Its ``path`` is under ``scratch``, so
+    that evaluations of a half-trained model never land in the run's own cache entry.
+
+    Raises:
+        ValueError: the checkpoint belongs to another configuration.
+    """
+    name = run_name(config)
+    checkpoint = Path(root or cache_dir()) / f"{name}.partial" / "checkpoint.pt"
+    if not checkpoint.is_file():
+        return None
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    if not _same_config(json.loads(state["config"]), config):
+        raise ValueError(f"{checkpoint} was written for another configuration than {name}'s; it is not evaluated.")
+    model = build_model(config.model, config.input_shape)
+    model.load_state_dict(state["model"])
+    model.eval()
+    model.kl_anneal = 1.0
+    iterations = (state["epoch"] + 1) * config.train.epoch_iterations if config.train.epoch_iterations else None
+    meta = {"model_sha256": f"checkpoint-epoch-{state['epoch']}", "train_seconds": state["elapsed"],
+            "checkpoint_epoch": state["epoch"], "iterations": iterations}
+    scratch = Path(scratch or tempfile.mkdtemp(prefix="vsc-checkpoint-eval-"))
+    return TrainedRun(config=config, model=model, history=json.loads(state["history"]), meta=meta,
+                      path=scratch / name)
+
+
+def merge_checkpoint_entry(path: Path, entry: dict) -> list[dict]:
+    """Add ``entry`` to the list in the JSON file ``path`` (created if missing), replacing an entry
+    with the same ``iterations``; the list is kept in order of iterations and written atomically."""
+    entries = json.loads(path.read_text()) if path.is_file() else []
+    entries = [e for e in entries if e.get("iterations") != entry.get("iterations")] + [entry]
+    entries.sort(key=lambda e: e.get("iterations") or 0)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(entries, indent=1, default=str) + "\n")
+    tmp.replace(path)
+    return entries
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="authors")
@@ -71,6 +117,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None, help="write the wall time and evaluation here")
     parser.add_argument("--progress", action="store_true",
                         help="train nothing: report how far the cell's checkpoint has got (to --json if given)")
+    parser.add_argument("--evaluate-checkpoint", action="store_true",
+                        help="train nothing: evaluate the latest checkpoint's model and add it to --json")
+    parser.add_argument("--every", type=int, default=None,
+                        help="with --evaluate-checkpoint: only when the checkpoint's iterations are a multiple of this")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     grid = get_grid(args.grid, study=args.study)
@@ -80,6 +130,24 @@ def main() -> None:
         raise SystemExit(f"{family}:{latent_dim}:{seed} is not a cell of {grid.name} (families {grid.families}, "
                          f"J {grid.latent_dims}, seeds {grid.seeds}).")
     cell = matches[0]
+    if args.evaluate_checkpoint:
+        config = grid.config(cell)
+        with tempfile.TemporaryDirectory(prefix="vsc-checkpoint-eval-") as scratch:
+            run = checkpoint_run(config, scratch=Path(scratch))
+            if run is None:
+                raise SystemExit(f"{run_name(config)} has no checkpoint yet.")
+            if args.every and run.meta["iterations"] % args.every:
+                print(f"checkpoint at {run.meta['iterations']} iterations: not a multiple of {args.every}, skipped")
+                return
+            began = time.perf_counter()
+            values = basic_evaluation(run, grid, family)
+        entry = {"run": run_name(config), "iterations": run.meta["iterations"],
+                 "train_seconds_so_far": run.meta["train_seconds"], "eval_seconds": time.perf_counter() - began,
+                 **{k: v for k, v in values.items() if k not in CSV_MATRICES and k != "eval_seconds"}}
+        print(json.dumps(entry, indent=1, default=str))
+        if args.json:
+            merge_checkpoint_entry(args.json, entry)
+        return
     if args.progress:
         out = progress(grid.config(cell))
         print(json.dumps(out, indent=1))

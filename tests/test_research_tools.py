@@ -90,10 +90,9 @@ def test_a_checkpoint_is_evaluated_as_its_model_never_under_the_runs_cache_entry
 
     import torch
 
+    from tests.conftest import synthetic_split
     from vsc_lib.config import run_name
     from vsc_lib.training import train
-
-    from tests.conftest import synthetic_split
 
     config = _tiny_block_config(num_epochs=3)
     assert checkpoint_run(config, root=tmp_path) is None  # nothing trained yet

@@ -16,6 +16,12 @@ The fraction of the fp32 matmul peak uses fp32-equivalent FLOPs of the single mo
 time; the same FLOPs are also given as a fraction of a bf16 2048 x 2048
 matmul's rate (the ceiling of the bf16 variants). On a CPU without native bf16 (AVX512-BF16 or
 AMX) only fp32 is timed. Run it on an otherwise idle machine.
+
+``--ceiling`` adds, for each fp32 variant, its step's matrix products alone: the products a
+step makes (recorded with their shapes and strides by a dispatch mode) are replayed back to back
+on random operands, with nothing else in between. The fraction of the peak they reach is the
+most any elementwise fusion of that step could reach at batch 128. It also times the step's
+Adam update alone (``optimiser.step()`` on fixed gradients), the largest memory-bound part.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import time
 from pathlib import Path
 
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from vsc_lib.config import ModelConfig
@@ -76,6 +83,111 @@ def _worker(groups: int, bf16: bool, flush: bool, warmup: int, seconds: float, s
             _step(model, optimiser, batches[steps % len(batches)], groups, bf16)
             steps += 1
         queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+
+
+#: the matrix products of a training step (forward and backward)
+MATMULS = {torch.ops.aten.mm.default, torch.ops.aten.addmm.default, torch.ops.aten.bmm.default,
+           torch.ops.aten.baddbmm.default}
+
+
+class RecordMatmuls(TorchDispatchMode):
+    """Records every matrix product run inside it: (op, [(shape, stride, dtype) of each tensor
+    argument], the other arguments)."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        if func in MATMULS:
+            self.calls.append((func, [(tuple(a.shape), a.stride(), a.dtype) if isinstance(a, torch.Tensor) else a
+                                      for a in args], dict(kwargs or {})))
+        return func(*args, **(kwargs or {}))
+
+
+def replay_operands(calls):
+    """Random operands with each recorded call's shapes and strides (the layout decides the
+    kernel's speed as much as the shape)."""
+    out = []
+    for func, args, kwargs in calls:
+        made = [torch.empty_strided(a[0], a[1], dtype=a[2]).normal_() if isinstance(a, tuple) and len(a) == 3
+                and isinstance(a[0], tuple) else a for a in args]
+        out.append((func, made, kwargs))
+    return out
+
+
+def matmul_flops(calls) -> float:
+    """FLOPs of the recorded products: 2 m n k per product (times the batch for bmm / baddbmm)."""
+    total = 0.0
+    for func, args, _ in calls:
+        if func in (torch.ops.aten.addmm.default, torch.ops.aten.baddbmm.default):
+            args = args[1:]  # the added term comes first
+        (a, _, _), (b, _, _) = args[0], args[1]
+        batch = a[0] if len(a) == 3 else 1
+        total += 2.0 * batch * a[-2] * a[-1] * b[-1]
+    return total
+
+
+def _ceiling_worker(groups: int, seconds: float, start, queue) -> None:
+    """A grouped step's matrix products alone, replayed back to back: images/s equivalent."""
+    torch.set_num_threads(1)
+    models = []
+    for seed in range(groups):
+        torch.manual_seed(seed)
+        models.append(build_model(CONFIG))
+    model = models[0] if groups == 1 else group_models(models)
+    optimiser = make_optimiser(model, 1e-3)
+    x = torch.rand(groups * BATCH, 1, 28, 28)
+    recorder = RecordMatmuls()
+    with recorder:
+        _step(model, optimiser, x, groups, False)
+    calls = replay_operands(recorder.calls)
+    for func, args, kwargs in calls:
+        func(*args, **kwargs)
+    start.wait()
+    steps, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        for func, args, kwargs in calls:
+            func(*args, **kwargs)
+        steps += 1
+    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+
+
+def _adam_worker(groups: int, seconds: float, start, queue) -> None:
+    """A step's Adam update alone, on the gradients of one step: images/s equivalent."""
+    torch.set_num_threads(1)
+    models = []
+    for seed in range(groups):
+        torch.manual_seed(seed)
+        models.append(build_model(CONFIG))
+    model = models[0] if groups == 1 else group_models(models)
+    optimiser = make_optimiser(model, 1e-3)
+    _step(model, optimiser, torch.rand(groups * BATCH, 1, 28, 28), groups, False)
+    with flushed_denormals():
+        optimiser.step()
+        start.wait()
+        steps, began = 0, time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            optimiser.step()
+            steps += 1
+    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+
+
+def step_breakdown(rows: dict, peak: float, flops: float, target: float = 0.8) -> dict:
+    """Per fp32 variant timed whole and in parts: microseconds per image (both cores together) of
+    the step, its matrix products, its Adam update and the rest, and the most the rest may take
+    for the step to reach ``target`` of the matmul peak with the products and Adam as they are."""
+    out = {}
+    for name in rows:
+        prefix = name.removesuffix(" fp32")
+        whole, products, adam = (rows.get(f"{prefix} fp32{part}") for part in ("", ", matrix products only",
+                                                                                ", Adam step only"))
+        if name.endswith(" fp32") and name != "before fp32" and whole and products and adam:
+            us = {k: 1e6 / r["images_per_second"] for k, r in (("step", whole), ("products", products), ("adam", adam))}
+            us["rest"] = us["step"] - us["products"] - us["adam"]
+            us["rest_allowed_for_target"] = 1e6 * flops / (target * peak * 1e9) - us["products"] - us["adam"]
+            out[name] = {f"{k}_us_per_image": v for k, v in us.items()}
+    return out
 
 
 def _matmul(seconds: float, start, queue, dtype=torch.float32, size: int = 2048) -> None:
@@ -128,6 +240,9 @@ def main() -> None:
     parser.add_argument("--groups", type=int, nargs="+", default=[2, 4, 8])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--warmup", type=int, default=1500, help="training steps before timing")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="also time each fp32 variant's matrix products alone (the most fusion could reach)")
+    parser.add_argument("--only-ceiling", action="store_true", help="time the peaks and the ceilings only")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     flops = flops_per_image()
@@ -140,21 +255,33 @@ def main() -> None:
     variants = [("before fp32", 1, False, False)] + [
         (("single" if groups == 1 else f"grouped {groups}") + (" bf16" if bf16 else " fp32"), groups, bf16, True)
         for bf16 in ((False, True) if native else (False,)) for groups in (1, *args.groups)]
+    if args.ceiling or args.only_ceiling:
+        variants += [(("single" if groups == 1 else f"grouped {groups}") + f" fp32, {part} only", groups, part, None)
+                     for groups in (1, *args.groups) for part in ("matrix products", "Adam step")]
+    if args.only_ceiling:
+        variants = [v for v in variants if isinstance(v[2], str)]
+    parts = {"matrix products": _ceiling_worker, "Adam step": _adam_worker}
     for name, groups, bf16, flush in variants:
-        rate = _both(_worker, (groups, bf16, flush, args.warmup, args.seconds))
+        rate = (_both(parts[bf16], (groups, args.seconds)) if isinstance(bf16, str)
+                else _both(_worker, (groups, bf16, flush, args.warmup, args.seconds)))
         rows[name] = {"images_per_second": rate, "fraction_of_fp32_peak": rate * flops / 1e9 / peak}
         line = f"{name:>18}: {rate:8.0f} images/s  {rows[name]['fraction_of_fp32_peak']:.0%} of the fp32 matmul peak"
         if peak_bf16:
             rows[name]["fraction_of_bf16_peak"] = rate * flops / 1e9 / peak_bf16
             line += f", {rows[name]['fraction_of_bf16_peak']:.0%} of the bf16 one"
         print(line, flush=True)
-    base = rows["before fp32"]["images_per_second"]
-    for row in rows.values():
-        row["ratio_to_before"] = row["images_per_second"] / base
+    if "before fp32" in rows:
+        base = rows["before fp32"]["images_per_second"]
+        for row in rows.values():
+            row["ratio_to_before"] = row["images_per_second"] / base
+    breakdown = step_breakdown(rows, peak, flops)
+    for name, parts in breakdown.items():
+        print(f"{name}: " + ", ".join(f"{k} {v:.2f}" for k, v in parts.items()), flush=True)
     out = {"model": "MLP VSC, J = 200, 400 hidden units, batch 128 per model", "flops_per_image": flops,
            "warmup_steps": args.warmup, "seconds": args.seconds,
            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "native_bf16": native,
-           "matmul_peak_gflops_two_cores": peak, "bf16_matmul_peak_gflops_two_cores": peak_bf16, "variants": rows}
+           "matmul_peak_gflops_two_cores": peak, "bf16_matmul_peak_gflops_two_cores": peak_bf16, "variants": rows,
+           "step_breakdown": breakdown}
     print(json.dumps(out, indent=1))
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n")

@@ -8,6 +8,7 @@ import os
 import pickle
 import shutil
 
+import numpy as np
 import pytest
 import torch
 
@@ -149,6 +150,31 @@ def test_idx_encoding_round_trips_through_torchvision(tmp_path):
     (tmp_path / "lab").write_bytes(idx.idx_labels(torch.tensor([1, 2, 9]).numpy()))
     assert torch.equal(read_image_file(str(tmp_path / "img")), images)
     assert read_label_file(str(tmp_path / "lab")).tolist() == [1, 2, 9]
+    # the library's own reader (no torchvision import) decodes the same files to the same values
+    assert torch.equal(torch.from_numpy(idx.read_idx(tmp_path / "img").copy()), images)
+    assert idx.read_idx(tmp_path / "lab").tolist() == [1, 2, 9]
+
+
+def test_the_idx_reader_equals_torchvisions_on_the_stored_dataset():
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+
+    folder = data_dir() / "MNIST" / "raw"
+    if not (folder / "t10k-images-idx3-ubyte").is_file():
+        pytest.skip("MNIST is not prepared on this machine")
+    for name, theirs in (("t10k-images-idx3-ubyte", read_image_file), ("t10k-labels-idx1-ubyte", read_label_file)):
+        assert torch.equal(torch.from_numpy(idx.read_idx(folder / name).astype(np.int64)),
+                           theirs(str(folder / name)).to(torch.int64))
+
+
+def test_a_malformed_idx_file_is_named_with_the_fix(tmp_path):
+    images = np.zeros((2, 28, 28), dtype=np.uint8)
+    (tmp_path / "short").write_bytes(idx.idx_images(images)[:-10])
+    (tmp_path / "floats").write_bytes(b"\x00\x00\x0d\x01" + (3).to_bytes(4, "big") + bytes(12))
+    with pytest.raises(DataIntegrityError, match="truncated or corrupted: delete it"):
+        idx.read_idx(tmp_path / "short")
+    with pytest.raises(DataIntegrityError, match="not an IDX file of unsigned bytes .*prepare"):
+        idx.read_idx(tmp_path / "floats")
 
 
 class _Evil:

@@ -322,6 +322,10 @@ def test_mean_sd_frame_reads_mean_and_sample_sd_and_marks_missing_columns():
     table = experiments.mean_sd_frame(result, {"a": ("beta1", 40), "b": ("authors-beta4", 40)},
                                       {"x": ("coverage", 2), "y": ("cond_kept", 1)})
     assert table.loc["a", "x"] == f"1.50{NB}±{NB}0.71" and table.loc["b", "y"] == "–"
+    single = SweepResult(grid)
+    single.evaluations[("smiley", "beta1", 40, 0)] = evaluation(coverage=0.25)
+    table = experiments.mean_sd_frame(single, {"a": ("beta1", 40)}, {"x": ("coverage", 2)})
+    assert table.loc["a", "x"] == "0.25"  # one run: its value, not "0.25 ± 0.00"
 
 
 def test_chapter_7_never_trains_its_full_size_grid_in_a_build(monkeypatch):

@@ -597,7 +597,8 @@ def per_latent(result: SweepResult, family: str, column: str, dataset: str | Non
 
 def mean_sd_frame(result: SweepResult, rows, columns, dataset: str | None = None):
     """A table of "mean ± sd over seeds" strings: ``rows[label] = (family, J)``,
-    ``columns[name] = (evaluated column, digits)``; a column a family lacks (NaN) reads "–"."""
+    ``columns[name] = (evaluated column, digits)``; a column a family lacks (NaN) reads "–", and
+    a row with one seed shows its value alone (one run has no spread to show)."""
     import pandas as pd
 
     from .readings import mean_sd
@@ -607,8 +608,8 @@ def mean_sd_frame(result: SweepResult, rows, columns, dataset: str | None = None
     for label, (family, J) in rows.items():
         cell = frame[(frame.dataset == dataset) & (frame.family == family) & (frame.latent_dim == J)]
         out[label] = {name: ("–" if column not in cell or cell[column].isna().all() else
-                             mean_sd(float(cell[column].mean()), float(cell[column].std()) if len(cell) > 1 else 0.0,
-                                     digits))
+                             f"{float(cell[column].mean()):.{digits}f}" if len(cell) == 1 else
+                             mean_sd(float(cell[column].mean()), float(cell[column].std()), digits))
                       for name, (column, digits) in columns.items()}
     return pd.DataFrame(out).T
 

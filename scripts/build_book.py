@@ -13,7 +13,9 @@ message, and its chapter is executed once more, as it is when a kernel does not 
 papermill/nbclient can wait for ever on a reply
 that the kernel never sends (seen once in session 10: a finished widget cell of chapter 4 waited
 11 minutes with its kernel idle; nteract/papermill#711 describes the same), and the run cache makes
-a second execution cheap.
+a second execution cheap. A chapter whose slowest cell took long (30 s in the quick profile)
+names that cell when it finishes; a CI run of session 11 saw chapter 4 take 605 s with no
+timeout, and the cell was not known.
 
 The book and paper profiles render book/ into _build/html/. The quick profile (CI, `make test`) works in a
 copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
@@ -81,6 +83,18 @@ def html_folder(profile: str) -> Path:
 
 #: seconds a cell may run before the build gives up on it, per profile (None: no limit)
 CELL_TIMEOUT: dict[str, int | None] = {"quick": 600, "book": None, "paper": None}
+#: a chapter whose slowest cell took at least this long names it (a quick cell takes seconds)
+SLOW_CELL = {"quick": 30.0, "book": 600.0, "paper": 600.0}
+
+
+def slowest_cell(path: Path) -> tuple[int, float, str] | None:
+    """(index, seconds, first line of its source) of the executed notebook's slowest code cell, from
+    papermill's per-cell durations; None when none is recorded. Printed for a chapter that took
+    long, so that a hang (papermill waiting on a lost reply) names its cell."""
+    notebook = nbformat.read(path, as_version=4)
+    timed = [(i, float(c.metadata.get("papermill", {}).get("duration") or 0.0), c.source.strip().split("\n")[0])
+             for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    return max(timed, key=lambda t: t[1]) if timed else None
 
 
 def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = None) -> float:
@@ -140,7 +154,10 @@ def main() -> int:
             print(f"[book] the executed copy with the traceback is {folder.name}/{name}.ipynb",
                   file=sys.stderr)
             return
-        print(f"[book]   {name} done in {timings[name]:.0f} s", flush=True)
+        slowest = slowest_cell(folder / f"{name}.ipynb")
+        note = (f" (slowest cell {slowest[0]}: {slowest[1]:.0f} s, `{slowest[2][:60]}`)"
+                if slowest and slowest[1] >= SLOW_CELL[args.profile] else "")
+        print(f"[book]   {name} done in {timings[name]:.0f} s{note}", flush=True)
 
     # longest chapters first, so the two workers finish at about the same time
     order = sorted(names, key=lambda n: -CHAPTER_WEIGHT.get(n, 0))

@@ -64,25 +64,37 @@ def _images() -> torch.Tensor:
         return torch.rand(60_000, 1, 28, 28)
 
 
-def _worker(groups: int, bf16: bool, flush: bool, warmup: int, seconds: float, start, queue) -> None:
-    torch.set_num_threads(1)
+def bench_model(groups: int):
+    """The benchmark's model and its Adam: one MLP VSC (seed 0) or ``groups`` of them (seeds 0..G-1)
+    as one grouped model."""
     models = []
     for seed in range(groups):
         torch.manual_seed(seed)
         models.append(build_model(CONFIG))
     model = models[0] if groups == 1 else group_models(models)
-    optimiser = make_optimiser(model, 1e-3)
+    return model, make_optimiser(model, 1e-3)
+
+
+def _timed(work, seconds: float, images_per_call: int, start, queue) -> None:
+    """Wait at ``start``, call ``work(i)`` for ``seconds``, put the images per second on ``queue``."""
+    start.wait()
+    calls, began = 0, time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        work(calls)
+        calls += 1
+    queue.put(calls * images_per_call / (time.perf_counter() - began))
+
+
+def _worker(groups: int, bf16: bool, flush: bool, warmup: int, seconds: float, start, queue) -> None:
+    torch.set_num_threads(1)
+    model, optimiser = bench_model(groups)
     images, rows = _images(), groups * BATCH
     batches = [images[i:i + rows] for i in range(0, images.shape[0] - rows + 1, rows)]
     with flushed_denormals() if flush else contextlib.nullcontext():
         for i in range(warmup):
             _step(model, optimiser, batches[i % len(batches)], groups, bf16)
-        start.wait()
-        steps, began = 0, time.perf_counter()
-        while time.perf_counter() - began < seconds:
-            _step(model, optimiser, batches[steps % len(batches)], groups, bf16)
-            steps += 1
-        queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+        _timed(lambda i: _step(model, optimiser, batches[i % len(batches)], groups, bf16), seconds, rows, start,
+               queue)
 
 
 #: the matrix products of a training step (forward and backward)
@@ -131,46 +143,29 @@ def matmul_flops(calls) -> float:
 def _ceiling_worker(groups: int, seconds: float, start, queue) -> None:
     """A grouped step's matrix products alone, replayed back to back: images/s equivalent."""
     torch.set_num_threads(1)
-    models = []
-    for seed in range(groups):
-        torch.manual_seed(seed)
-        models.append(build_model(CONFIG))
-    model = models[0] if groups == 1 else group_models(models)
-    optimiser = make_optimiser(model, 1e-3)
+    model, optimiser = bench_model(groups)
     x = torch.rand(groups * BATCH, 1, 28, 28)
     recorder = RecordMatmuls()
     with recorder:
         _step(model, optimiser, x, groups, False)
     calls = replay_operands(recorder.calls)
-    for func, args, kwargs in calls:
-        func(*args, **kwargs)
-    start.wait()
-    steps, began = 0, time.perf_counter()
-    while time.perf_counter() - began < seconds:
+
+    def replay(_):
         for func, args, kwargs in calls:
             func(*args, **kwargs)
-        steps += 1
-    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+
+    replay(0)
+    _timed(replay, seconds, groups * BATCH, start, queue)
 
 
 def _adam_worker(groups: int, seconds: float, start, queue) -> None:
     """A step's Adam update alone, on the gradients of one step: images/s equivalent."""
     torch.set_num_threads(1)
-    models = []
-    for seed in range(groups):
-        torch.manual_seed(seed)
-        models.append(build_model(CONFIG))
-    model = models[0] if groups == 1 else group_models(models)
-    optimiser = make_optimiser(model, 1e-3)
+    model, optimiser = bench_model(groups)
     _step(model, optimiser, torch.rand(groups * BATCH, 1, 28, 28), groups, False)
     with flushed_denormals():
         optimiser.step()
-        start.wait()
-        steps, began = 0, time.perf_counter()
-        while time.perf_counter() - began < seconds:
-            optimiser.step()
-            steps += 1
-    queue.put(steps * groups * BATCH / (time.perf_counter() - began))
+        _timed(lambda _: optimiser.step(), seconds, groups * BATCH, start, queue)
 
 
 def step_breakdown(rows: dict, peak: float, flops: float, target: float = 0.8) -> dict:
@@ -226,9 +221,7 @@ def _both(target, args) -> float:
 
 
 def flops_per_image() -> float:
-    torch.manual_seed(0)
-    model = build_model(CONFIG)
-    optimiser = make_optimiser(model, 1e-3)
+    model, optimiser = bench_model(1)
     counter = FlopCounterMode(display=False)
     with counter:
         _step(model, optimiser, torch.rand(BATCH, 1, 28, 28), 1, False)

@@ -23,19 +23,12 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.grouped import BATCH, CONFIG, _images  # noqa: E402  (the benchmark's model and data)
-from vsc_lib.grouped import group_models  # noqa: E402
-from vsc_lib.models import build_model  # noqa: E402
-from vsc_lib.training import flushed_denormals, make_optimiser  # noqa: E402
+from benchmarks.grouped import BATCH, _images, bench_model  # noqa: E402  (the benchmark's model and data)
+from vsc_lib.training import flushed_denormals  # noqa: E402
 
 
 def time_step(groups: int, compiled: bool, seconds: float, images: torch.Tensor) -> dict:
-    models = []
-    for seed in range(groups):
-        torch.manual_seed(seed)
-        models.append(build_model(CONFIG))
-    model = group_models(models)
-    optimiser = make_optimiser(model, 1e-3)
+    model, optimiser = bench_model(groups)
     forward = torch.compile(model, dynamic=False) if compiled else model
     rows = groups * BATCH
     batches = [images[i:i + rows] for i in range(0, images.shape[0] - rows + 1, rows)]

@@ -32,7 +32,7 @@ from vsc_lib.cache import TrainedRun
 from vsc_lib.config import run_name
 from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, run_grid
 from vsc_lib.models import build_model
-from vsc_lib.paths import cache_dir
+from vsc_lib.paths import cache_dir, write_atomic
 from vsc_lib.training import _same_config, train_or_load
 
 
@@ -101,9 +101,7 @@ def merge_checkpoint_entry(path: Path, entry: dict) -> list[dict]:
     entries = json.loads(path.read_text()) if path.is_file() else []
     entries = [e for e in entries if e.get("iterations") != entry.get("iterations")] + [entry]
     entries.sort(key=lambda e: e.get("iterations") or 0)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(entries, indent=1, default=str) + "\n")
-    tmp.replace(path)
+    write_atomic(path, (json.dumps(entries, indent=1, default=str) + "\n").encode())
     return entries
 
 

@@ -6,35 +6,30 @@ from __future__ import annotations
 
 import torch
 
-from benchmarks.grouped import BATCH, CONFIG, RecordMatmuls, _step, matmul_flops, replay_operands
-from vsc_lib.grouped import group_models
-from vsc_lib.models import build_model
-from vsc_lib.training import make_optimiser
+from benchmarks.grouped import (
+    BATCH,
+    RecordMatmuls,
+    _step,
+    bench_model,
+    flops_per_image,
+    matmul_flops,
+    replay_operands,
+)
 
 
 def _recorded(groups: int):
-    models = []
-    for seed in range(groups):
-        torch.manual_seed(seed)
-        models.append(build_model(CONFIG))
-    model = models[0] if groups == 1 else group_models(models)
+    model, optimiser = bench_model(groups)
     recorder = RecordMatmuls()
     with recorder:
-        _step(model, make_optimiser(model, 1e-3), torch.rand(groups * BATCH, 1, 28, 28), groups, False)
+        _step(model, optimiser, torch.rand(groups * BATCH, 1, 28, 28), groups, False)
     return recorder.calls
 
 
 def test_the_recorded_products_are_every_flop_of_the_step():
-    from torch.utils.flop_counter import FlopCounterMode
-
-    torch.manual_seed(0)
-    model = build_model(CONFIG)
-    counter = FlopCounterMode(display=False)
-    with counter:
-        _step(model, make_optimiser(model, 1e-3), torch.rand(BATCH, 1, 28, 28), 1, False)
+    per_step = flops_per_image() * BATCH  # torch's FlopCounterMode over one step
     single, grouped = _recorded(1), _recorded(3)
-    assert matmul_flops(single) == counter.get_total_flops()
-    assert matmul_flops(grouped) == 3 * counter.get_total_flops()
+    assert matmul_flops(single) == per_step
+    assert matmul_flops(grouped) == 3 * per_step
     assert {c[0] for c in grouped} <= {torch.ops.aten.bmm.default, torch.ops.aten.baddbmm.default}
 
 

@@ -17,7 +17,7 @@ import pytest
 from vsc_lib.cache import claim, load_run, save_run
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from vsc_lib.experiments import Grid, run_grid
-from vsc_lib.sweep import SweepError, _train_one, _with_threads, dask_client, train_many
+from vsc_lib.sweep import SweepError, _train_one, _with_threads, dask_client, in_workers, train_many
 from vsc_lib.training import train
 
 BASE = RunConfig(DataConfig("mnist", num_train=256, num_test=64), ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
@@ -162,3 +162,30 @@ def test_local_workers_keep_glibcs_adaptive_mmap_threshold(monkeypatch):
         environ = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")))
     assert list(environ.values()) == [(None, "1")]
     assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # put back for whoever set it
+
+
+def _loaded() -> tuple[bool, bool]:
+    return "torch" in sys.modules, "vsc_lib.experiments" in sys.modules
+
+
+def test_an_unknown_start_method_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="start_method='thread'.*forkserver.*spawn.*fork"):
+        with dask_client(workers=1, start_method="thread"):
+            pass
+
+
+@pytest.mark.slow
+def test_forkserver_workers_start_with_torch_and_the_library_loaded():
+    """The fork server imports them once; a worker forked from it has them before any task."""
+    with dask_client(workers=1, start_method="forkserver") as client:
+        assert list(client.run(_loaded).values()) == [(True, True)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_every_start_method_runs_a_sweep(tmp_path, method):
+    with dask_client(workers=1, start_method=method) as client:
+        pids = set(client.run(os.getpid).values())
+        done = list(in_workers(_train_one, [(BASE, str(tmp_path), True)], client=client, progress=False))
+    assert len(pids) == 1 and os.getpid() not in pids
+    assert [d["name"] for d in done] == [run_name(BASE)] and _runs(tmp_path) == [run_name(BASE)]

@@ -14,8 +14,8 @@ papermill/nbclient can wait for ever on a reply
 that the kernel never sends (seen once in session 10: a finished widget cell of chapter 4 waited
 11 minutes with its kernel idle; nteract/papermill#711 describes the same), and the run cache makes
 a second execution cheap. A chapter whose slowest cell took long (30 s in the quick profile)
-names that cell when it finishes; a CI run of session 11 saw chapter 4 take 605 s with no
-timeout, and the cell was not known.
+names that cell when it finishes, and the time outside all its cells when that was long; a CI
+run of session 11 saw chapter 4 take 605 s with no timeout, and the cell was not known.
 
 The book and paper profiles render book/ into _build/html/. The quick profile (CI, `make test`) works in a
 copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
@@ -97,6 +97,22 @@ def slowest_cell(path: Path) -> tuple[int, float, str] | None:
     return max(timed, key=lambda t: t[1]) if timed else None
 
 
+def slow_note(path: Path, wall: float, threshold: float) -> str:
+    """What to print after a chapter that took ``wall`` seconds: its slowest cell when that took
+    ``threshold`` seconds or more, and the time spent outside all cells (kernel start, the
+    final kernel_info reply, shutdown) when that did; empty when neither did."""
+    notebook = nbformat.read(path, as_version=4)
+    in_cells = sum(float(c.metadata.get("papermill", {}).get("duration") or 0.0)
+                   for c in notebook.cells if c.cell_type == "code")
+    notes = []
+    slowest = slowest_cell(path)
+    if slowest and slowest[1] >= threshold:
+        notes.append(f"slowest cell {slowest[0]}: {slowest[1]:.0f} s, `{slowest[2][:60]}`")
+    if wall - in_cells >= threshold:
+        notes.append(f"{wall - in_cells:.0f} s outside its cells (kernel start, final kernel_info reply, shutdown)")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = None) -> float:
     source, target = NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb"
     began = time.perf_counter()
@@ -154,9 +170,7 @@ def main() -> int:
             print(f"[book] the executed copy with the traceback is {folder.name}/{name}.ipynb",
                   file=sys.stderr)
             return
-        slowest = slowest_cell(folder / f"{name}.ipynb")
-        note = (f" (slowest cell {slowest[0]}: {slowest[1]:.0f} s, `{slowest[2][:60]}`)"
-                if slowest and slowest[1] >= SLOW_CELL[args.profile] else "")
+        note = slow_note(folder / f"{name}.ipynb", timings[name], SLOW_CELL[args.profile])
         print(f"[book]   {name} done in {timings[name]:.0f} s{note}", flush=True)
 
     # longest chapters first, so the two workers finish at about the same time

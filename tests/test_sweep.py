@@ -189,3 +189,22 @@ def test_every_start_method_runs_a_sweep(tmp_path, method):
         done = list(in_workers(_train_one, [(BASE, str(tmp_path), True)], client=client, progress=False))
     assert len(pids) == 1 and os.getpid() not in pids
     assert [d["name"] for d in done] == [run_name(BASE)] and _runs(tmp_path) == [run_name(BASE)]
+
+
+def _library_environ() -> dict:
+    return {k: v for k, v in os.environ.items() if k.startswith("VSC_")}
+
+
+@pytest.mark.slow
+def test_forkserver_workers_see_the_clients_library_variables_of_now(monkeypatch):
+    """A worker forked from a fork server started earlier gets the client's VSC_* variables as
+    they are at the cluster's start, added and removed, as a spawned worker would."""
+    monkeypatch.setenv("VSC_KEEP_DENORMALS", "1")
+    with dask_client(workers=1, start_method="forkserver") as client:  # the server may start here
+        first = list(client.run(_library_environ).values())[0]
+    monkeypatch.delenv("VSC_KEEP_DENORMALS")
+    monkeypatch.setenv("VSC_SWEEP_TEST_MARK", "later")
+    with dask_client(workers=1, start_method="forkserver") as client:
+        second = list(client.run(_library_environ).values())[0]
+    assert first.get("VSC_KEEP_DENORMALS") == "1" and "VSC_SWEEP_TEST_MARK" not in first
+    assert "VSC_KEEP_DENORMALS" not in second and second["VSC_SWEEP_TEST_MARK"] == "later"

@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from distributed.diagnostics.plugin import WorkerPlugin
 from tqdm import tqdm
 
 from .config import RunConfig, run_name
@@ -77,6 +78,31 @@ def _with_threads(fn: Callable, threads: int, *args):
     return fn(*args)
 
 
+#: the client's environment variables that local workers are given at each cluster's start (the
+#: library's settings, read when a task runs): a worker forked from a fork server would otherwise
+#: see them as they were when the server started, not as the client has them now
+FOLLOWED_ENVIRON = ("VSC_", "XDG_CACHE_HOME")
+
+
+def _followed(environ) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k.startswith(FOLLOWED_ENVIRON)}
+
+
+class _ClientEnvironment(WorkerPlugin):
+    """A Dask worker plugin that sets the worker's followed variables (:data:`FOLLOWED_ENVIRON`)
+    to the client's, adding and removing them, as a spawned worker would have inherited them."""
+
+    name = "vsc-client-environment"
+
+    def __init__(self, environ: dict[str, str]):
+        self.environ = environ
+
+    def setup(self, worker) -> None:
+        for key in _followed(os.environ):
+            del os.environ[key]
+        os.environ.update(self.environ)
+
+
 def _start_method_config(method: str) -> dict:
     """Dask configuration that starts local workers with ``method``; for ``forkserver`` the fork
     server (one per client process, started with the first worker) is told to import
@@ -107,6 +133,10 @@ def dask_client(workers: int = 2, scheduler: str | None = None, start_method: st
     process costs what ``spawn`` costs (about 1.3 s here), later ones about 0.1 s. ``spawn``:
     fresh interpreters that import everything each time. ``fork``: copies of this process (about
     0.1 s always, but it copies whatever this process holds: threads, sockets, a kernel's state).
+    Local workers get the client's ``VSC_*`` and ``XDG_CACHE_HOME`` variables as they are when the
+    block starts, whichever the method; other variables that take effect when a process starts
+    (``OMP_*``, ``MALLOC_*``) keep the values the fork server started with, so change those with
+    ``start_method="spawn"``.
     """
     import dask
     from distributed import Client, LocalCluster
@@ -125,6 +155,7 @@ def dask_client(workers: int = 2, scheduler: str | None = None, start_method: st
         with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_ENVIRON, **method_config}), \
                 LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                              silence_logs=40) as cluster, Client(cluster) as client:
+            client.register_plugin(_ClientEnvironment(_followed(os.environ)))
             yield client
     finally:
         if inherited is not None:

@@ -6,16 +6,21 @@ Chapters are independent and run two at a time (--jobs), one torch thread each; 
 time and the total are printed and written to _build/timings-<profile>.json. The executed copies in book/
 are build products: they are regenerated here and never committed.
 
+Chapters execute on papermill's nbclient engine with one change (``SteppedPollEngine``): the
+kernel client waits on its channels in polls of at most half a second. A waiting ZeroMQ poll
+sometimes misses a reply that has arrived and returns only at its own timeout
+(jupyter/nbclient#312). That is the "hang" of chapter 4's widget cell: 11 minutes in session 10
+(no timeout), 605 s in a CI run of session 11 (cell timeout 600 s), and exactly 120.03 s in 1 of
+40 repeated executions in session 12 (cell timeout 120 s,
+``research/quick_book_repeat.py``), each time with no error.
+
 A cell that gets no reply within --cell-timeout seconds (default 600 s in the quick profile, where
 no cell needs a minute; none in the others, whose cold cells train for hours) fails with a clear
 message, and its chapter is executed once more, as it is when a kernel does not start within
-300 s or dies (a CI run of session 10 saw a kernel not answer within papermill's default 60 s):
-papermill/nbclient can wait for ever on a reply
-that the kernel never sends (seen once in session 10: a finished widget cell of chapter 4 waited
-11 minutes with its kernel idle; nteract/papermill#711 describes the same), and the run cache makes
-a second execution cheap. A chapter whose slowest cell took long (30 s in the quick profile)
-names that cell when it finishes, and the time outside all its cells when that was long; a CI
-run of session 11 saw chapter 4 take 605 s with no timeout, and the cell was not known.
+300 s or dies (a CI run of session 10 saw a kernel not answer within papermill's default 60 s);
+the run cache makes a second execution cheap. A chapter whose slowest cell took long (30 s in the
+quick profile) names that cell when it finishes, and the time outside all its cells when that
+was long.
 
 The book and paper profiles render book/ into _build/html/. The quick profile (CI, `make test`) works in a
 copy, .book-quick/, and renders into _build/quick/_build/html/, so a test run never replaces a
@@ -36,6 +41,9 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.log import logger as papermill_logger
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -113,11 +121,68 @@ def slow_note(path: Path, wall: float, threshold: float) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
+#: longest single wait on a kernel channel (seconds); see :func:`poll_in_steps`
+POLL_STEP = 0.5
+ENGINE = "vsc-stepped-polls"
+
+
+def poll_in_steps(channel, step: float = POLL_STEP) -> None:
+    """Make ``channel.get_msg(timeout)`` wait in polls of at most ``step`` seconds until its timeout.
+
+    A reply that has arrived is sometimes not noticed by a waiting poll of the channel's ZeroMQ
+    socket; the poll then returns only when its own timeout ends, and the check it makes then finds
+    the reply (jupyter/nbclient#312: a widget cell "sometimes blocks"). Measured here: chapter 4's
+    widget cell took exactly the cell timeout, 120.03 s, in 1 of 40 executions, and in CI 600 s,
+    with no error. Polls of ``step`` seconds bound that loss to ``step``; an absent message still
+    raises ``queue.Empty`` after ``timeout`` (none: wait for ever, as before)."""
+    from queue import Empty
+
+    single = channel.get_msg
+
+    async def get_msg(timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = step if deadline is None else max(0.0, min(step, deadline - time.monotonic()))
+            try:
+                return await single(timeout=left)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = get_msg
+
+
+class _SteppedPollClient(PapermillNotebookClient):
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        for channel in (client.shell_channel, client.iopub_channel):
+            poll_in_steps(channel)
+        return client
+
+
+class SteppedPollEngine(NBClientEngine):
+    """papermill's nbclient engine, with a kernel client whose waits are :func:`poll_in_steps`."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        kwargs.pop("input_path", None)
+        kwargs.pop("startup_timeout", None)
+        timeout = execution_timeout or kwargs.pop("timeout", None)
+        client = _SteppedPollClient(nb_man, timeout=timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                                    log=papermill_logger, log_output=log_output, stdout_file=stdout_file,
+                                    stderr_file=stderr_file, **kwargs)
+        return client.execute()
+
+
+papermill_engines.register(ENGINE, SteppedPollEngine)
+
+
 def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = None) -> float:
     source, target = NOTEBOOKS / f"{name}.ipynb", folder / f"{name}.ipynb"
     began = time.perf_counter()
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
-                               cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
+                               engine_name=ENGINE, cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
                                execution_timeout=cell_timeout, start_timeout=300)
     tidy_for_the_book(target)
     return time.perf_counter() - began

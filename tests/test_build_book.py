@@ -1,10 +1,16 @@
-"""The book build's own logic: naming the slowest cell of an executed chapter, or the time outside its cells."""
+"""The book build's own logic: naming the slowest cell of an executed chapter, or the time outside its cells;
+the kernel channel waits that cannot miss a reply for longer than one poll step."""
 
 from __future__ import annotations
 
-import nbformat
+import asyncio
+import time
+from queue import Empty
 
-from scripts.build_book import slow_note, slowest_cell
+import nbformat
+from papermill.engines import papermill_engines
+
+from scripts.build_book import ENGINE, SteppedPollEngine, poll_in_steps, slow_note, slowest_cell
 
 
 def _notebook(tmp_path, durations):
@@ -37,3 +43,50 @@ def test_a_slow_chapter_names_its_slow_cell_or_the_time_outside_its_cells(tmp_pa
     quick = _notebook(tmp_path, [0.5, 2.0, 1.5])
     assert slow_note(quick, 609.0, 30.0) == " (605 s outside its cells (kernel start, final kernel_info reply, shutdown))"
     assert slow_note(quick, 9.0, 30.0) == ""
+
+
+class _MissedWakeUps:
+    """A channel whose wait, like the ZeroMQ poll of jupyter/nbclient#312, notices a message only
+    when it starts or when its own timeout ends."""
+
+    def __init__(self, arrives_after: float | None):
+        self.arrives = None if arrives_after is None else time.monotonic() + arrives_after
+
+    async def get_msg(self, timeout=None):
+        if self.arrives is not None and time.monotonic() >= self.arrives:
+            return {"msg": "reply"}
+        await asyncio.sleep(3600 if timeout is None else timeout)
+        if self.arrives is not None and time.monotonic() >= self.arrives:
+            return {"msg": "reply"}
+        raise Empty
+
+
+def _timed(channel, timeout):
+    began = time.monotonic()
+    try:
+        result = asyncio.run(channel.get_msg(timeout=timeout))
+    except Empty:
+        result = "empty"
+    return result, time.monotonic() - began
+
+
+def test_a_missed_wake_up_costs_one_poll_step_not_the_whole_timeout():
+    assert _timed(_MissedWakeUps(arrives_after=0.1), 2.0)[1] >= 1.9  # the bug, unpatched
+    channel = _MissedWakeUps(arrives_after=0.1)
+    poll_in_steps(channel, step=0.05)
+    result, waited = _timed(channel, 2.0)
+    assert result == {"msg": "reply"} and waited < 0.5
+    channel = _MissedWakeUps(arrives_after=0.1)
+    poll_in_steps(channel, step=0.05)
+    assert _timed(channel, None)[0] == {"msg": "reply"}  # no timeout: waits until it comes
+
+
+def test_stepped_polls_still_time_out_when_nothing_comes():
+    channel = _MissedWakeUps(arrives_after=None)
+    poll_in_steps(channel, step=0.05)
+    result, waited = _timed(channel, 0.3)
+    assert result == "empty" and 0.29 <= waited < 0.6
+
+
+def test_the_book_executes_chapters_with_the_stepped_poll_engine():
+    assert papermill_engines.get_engine(ENGINE) is SteppedPollEngine

@@ -3,7 +3,9 @@ scheduling overhead per run, measured in one run.
 
     python benchmarks/sweep_scaling.py [--json results/sweep-scaling.json]
 
-- start-up: seconds to start and stop a LocalCluster of 2 one-thread worker processes;
+- start-up: seconds to start a LocalCluster of 2 one-thread worker processes, the first of this
+  process (its fork server starts with it) and again (forked from the running server), as
+  :func:`vsc_lib.sweep.dask_client` starts them by default;
 - overhead per task: 200 tasks that do nothing through that cluster (submit, schedule, run,
   gather), wall time per task;
 - scaling: a 16-run grid (MNIST, VAE and VSC, 8 seeds, 10,000 training images, 3 epochs, J = 16) trained
@@ -53,6 +55,9 @@ def main() -> None:
         began = time.perf_counter()
         results = list(in_workers(_nothing, [(i,) for i in range(200)], client=client, progress=False))
         out["overhead_per_task_ms"] = 1000 * (time.perf_counter() - began) / len(results)
+    began = time.perf_counter()
+    with dask_client(workers=2):
+        out["startup_seconds_again"] = time.perf_counter() - began
     grid = scaling_grid(args.num_train, args.epochs, args.seeds)
     out["grid"] = {"runs": grid.size, "num_train": grid.num_train, "epochs": grid.num_epochs}
     for workers in (1, 2):

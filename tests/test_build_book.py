@@ -8,9 +8,9 @@ import time
 from queue import Empty
 
 import nbformat
-from papermill.engines import papermill_engines
+from papermill.engines import NotebookExecutionManager, papermill_engines
 
-from scripts.build_book import ENGINE, SteppedPollEngine, poll_in_steps, slow_note, slowest_cell
+from scripts.build_book import ENGINE, SteppedPollEngine, _SteppedPollClient, poll_in_steps, slow_note, slowest_cell
 
 
 def _notebook(tmp_path, durations):
@@ -90,3 +90,16 @@ def test_stepped_polls_still_time_out_when_nothing_comes():
 
 def test_the_book_executes_chapters_with_the_stepped_poll_engine():
     assert papermill_engines.get_engine(ENGINE) is SteppedPollEngine
+
+
+def test_the_engines_kernel_client_waits_in_steps():
+    """A real kernel: the client the engine builds has both reply channels wrapped."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("1 + 1"))
+    client = _SteppedPollClient(NotebookExecutionManager(notebook, progress_bar=False), kernel_name="python3", timeout=60)
+
+    async def start_and_stop():
+        async with client.async_setup_kernel():
+            return [c.get_msg.__qualname__ for c in (client.kc.shell_channel, client.kc.iopub_channel)]
+
+    assert asyncio.run(start_and_stop()) == ["poll_in_steps.<locals>.get_msg"] * 2

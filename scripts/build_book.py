@@ -41,6 +41,7 @@ from pathlib import Path
 import nbformat
 import papermill
 from nbclient.exceptions import CellTimeoutError
+from nbclient.util import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as papermill_logger
@@ -158,6 +159,11 @@ class _SteppedPollClient(PapermillNotebookClient):
         for channel in (client.shell_channel, client.iopub_channel):
             poll_in_steps(channel)
         return client
+
+    # nbclient defines the synchronous form once, from its own coroutine, and papermill's
+    # ``execute`` goes through it (``setup_kernel``): without this line the override above is
+    # never called when a chapter is executed, only on the asynchronous path
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 class SteppedPollEngine(NBClientEngine):

@@ -8,8 +8,10 @@ import time
 from queue import Empty
 
 import nbformat
+import papermill
 from papermill.engines import NotebookExecutionManager, papermill_engines
 
+from scripts import build_book
 from scripts.build_book import ENGINE, SteppedPollEngine, _SteppedPollClient, poll_in_steps, slow_note, slowest_cell
 
 
@@ -92,8 +94,29 @@ def test_the_book_executes_chapters_with_the_stepped_poll_engine():
     assert papermill_engines.get_engine(ENGINE) is SteppedPollEngine
 
 
-def test_the_engines_kernel_client_waits_in_steps():
-    """A real kernel: the client the engine builds has both reply channels wrapped."""
+def test_a_chapter_executed_through_papermill_waits_in_steps(tmp_path, monkeypatch):
+    """A real kernel, on papermill's own (synchronous) path, the one the build takes: both reply
+    channels of the client that executes the notebook are wrapped. (Overriding only nbclient's
+    coroutine left this path unwrapped; this test failed then.)"""
+    wrapped = []
+
+    def recording(channel, step=build_book.POLL_STEP):
+        wrapped.append(type(channel).__name__)
+        poll_in_steps(channel, step)
+
+    monkeypatch.setattr(build_book, "poll_in_steps", recording)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("answer = 6 * 7\nanswer"))
+    source, target = tmp_path / "in.ipynb", tmp_path / "out.ipynb"
+    nbformat.write(notebook, source)
+    papermill.execute_notebook(str(source), str(target), kernel_name="python3", engine_name=ENGINE,
+                               progress_bar=False, execution_timeout=60, start_timeout=120)
+    assert len(wrapped) == 2
+    assert nbformat.read(target, as_version=4).cells[0].outputs[0]["data"]["text/plain"] == "42"
+
+
+def test_the_engines_kernel_client_waits_in_steps_on_the_asynchronous_path_too():
+    """A real kernel: the client built by nbclient's coroutine has both reply channels wrapped."""
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(nbformat.v4.new_code_cell("1 + 1"))
     client = _SteppedPollClient(NotebookExecutionManager(notebook, progress_bar=False), kernel_name="python3", timeout=60)

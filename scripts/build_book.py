@@ -12,7 +12,8 @@ sometimes misses a reply that has arrived and returns only at its own timeout
 (jupyter/nbclient#312). That is the "hang" of chapter 4's widget cell: 11 minutes in session 10
 (no timeout), 605 s in a CI run of session 11 (cell timeout 600 s), and exactly 120.03 s in 1 of
 40 repeated executions in session 12 (cell timeout 120 s,
-``research/quick_book_repeat.py``), each time with no error.
+``research/quick_book_repeat.py``), each time with no error. With the stepped polls active
+(session 13), 120 repeated executions had none.
 
 A cell that gets no reply within --cell-timeout seconds (default 600 s in the quick profile, where
 no cell needs a minute; none in the others, whose cold cells train for hours) fails with a clear

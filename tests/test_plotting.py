@@ -44,6 +44,23 @@ def test_curves_draw_one_labelled_line_per_series_with_value_ticks_on_a_log_axis
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "4", "16"]
 
 
+def test_histories_draw_a_panel_per_measure_with_the_schedule_marks_in_each():
+    x = np.linspace(0, 1, 5)
+    panels = {"on per face": {"full": (x, x), "reduced": (x, 2 * x)}, "test −ELBO": {"full": (x, -x)}}
+    fig = plotting.plot_histories(panels, "fraction of the schedule", {"lr drop": 0.3, "λ on": 0.375})
+    axes = _panels(fig)
+    assert [ax.get_ylabel() for ax in axes] == ["on per face", "test −ELBO"]
+    assert [len(ax.get_lines()) for ax in axes] == [4, 3]  # the series and two marks each
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["full", "reduced"]
+    assert [t.get_text() for t in axes[0].texts] == ["lr drop", "λ on"] and not axes[1].texts
+
+
+def test_a_notice_is_a_line_of_text_without_panels():
+    fig = plotting.plot_notice("No full-size run in this build's cache.")
+    assert not fig.axes and [t.get_text() for t in fig.texts] == ["No full-size run in this build's cache."]
+    assert plotting.legibility(fig)["panels"] == 0
+
+
 def test_versus_latent_lays_out_panels_by_row_and_hides_spares():
     series = {"VAE": ([8, 32], np.array([100.0, 90]), np.array([1.0, 1]))}
     fig = plotting.plot_versus_latent({"MNIST": series, "Fashion": series, "HAR": series}, "−ELBO", ncols=2)

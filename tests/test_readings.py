@@ -301,6 +301,49 @@ def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
 def test_the_full_size_note_says_whether_runs_were_found():
     assert "None of the 9 full-size runs" in readings.paper_size_note(0, 9)
     assert readings.paper_size_note(2, 9).startswith("2 of the 9 full-size runs were found")
+    assert "Training took" not in readings.paper_size_note(2, 9)
+    assert "Training took 9.4 to 11.0 hours per run" in readings.paper_size_note(2, 9, [11.0, 9.37])
+    assert "Training took 9.4 hours per run" in readings.paper_size_note(1, 9, [9.37])
+
+
+def test_size_position_compares_ranges():
+    assert readings.size_position([18], [7, 8, 8]) == "above"
+    assert readings.size_position([5], [7, 8]) == "below"
+    assert readings.size_position([8], [7, 8]) == "within"
+    assert readings.size_position([6, 9], [7, 8]) == "within"  # overlapping ranges
+    with pytest.raises(ValueError, match="at least one value"):
+        readings.size_position([], [1])
+
+
+REDUCED = {"dims_used": [8, 8, 7], "input_dependent_dims": [5, 4, 5], "always_on_dims": [3, 4, 2],
+           "authors_block_disentanglement": [0.45, 0.48, 0.39], "test_neg_elbo": [-5474, -5519, -5333]}
+
+
+def test_the_full_size_comparison_says_when_the_reduced_size_understates_the_structure():
+    full = {"dims_used": [18], "input_dependent_dims": [13], "always_on_dims": [2],
+            "authors_block_disentanglement": [0.61], "test_neg_elbo": [-5823]}
+    text = readings.full_size_comparison(60, full, REDUCED, "400 units")
+    assert text.startswith("At $J = 60$, the full-size run against this build's 3 reduced-size seeds")
+    assert "dimensions used (18 against 7 to 8)" in text and "always on (2 against 2 to 4)" in text
+    assert "higher than every reduced-size seed in dimensions used" in text
+    assert "lower in test −ELBO (−5,823 against −5,519 to −5,333)" in text
+    assert "**more block structure**" in text and "one run: no spread" in text
+
+
+def test_the_full_size_comparison_says_when_the_reduced_size_behaves_like_it():
+    full = {"dims_used": [8, 7], "input_dependent_dims": [4, 5], "authors_block_disentanglement": [0.40, 0.47]}
+    text = readings.full_size_comparison(60, full, REDUCED, "400 units")
+    assert "the 2 full-size runs" in text and "carries over" in text and "higher than" not in text
+
+
+def test_the_full_size_comparison_covers_less_and_mixed_structure():
+    less = {"dims_used": [3], "input_dependent_dims": [1], "authors_block_disentanglement": [0.2]}
+    assert "**less block structure**" in readings.full_size_comparison(40, less, REDUCED, "x")
+    mixed = {"dims_used": [18], "input_dependent_dims": [4], "authors_block_disentanglement": [0.2]}
+    assert "do not move together" in readings.full_size_comparison(40, mixed, REDUCED, "x")
+    assert "trained no reduced-size run" in readings.full_size_comparison(60, less, {"dims_used": []}, "x")
+    with pytest.raises(ValueError, match="no measure is present"):
+        readings.full_size_comparison(40, {"coverage": [0.1]}, REDUCED, "x")
 
 
 def test_the_authors_grid_note_names_the_betas_and_sizes():

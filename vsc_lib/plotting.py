@@ -222,6 +222,33 @@ def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx
     return fig
 
 
+def plot_histories(panels: dict[str, dict[str, tuple]], xlabel: str, marks: dict[str, float] | None = None) -> Figure:
+    """Training histories side by side, one panel per measure: ``panels[ylabel][label] = (x, y)``.
+    ``marks[text] = x`` draws a dashed vertical line at ``x`` in every panel, named once above the
+    first (where a schedule changes: a learning-rate drop, the end of a spike-only phase)."""
+    fig, axes = new_figure(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
+    for k, (ax, (ylabel, series)) in enumerate(zip(axes.flat, panels.items(), strict=True)):
+        for label, (x, y) in series.items():
+            ax.plot(x, y, label=label, lw=1.2)
+        for n, (text, at) in enumerate((marks or {}).items()):
+            ax.axvline(at, color="0.5", lw=0.8, ls="--")
+            if k == 0:  # staggered, so that marks close together keep their names apart
+                ax.annotate(text, (at, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10 - 10 * n),
+                            textcoords="offset points", fontsize=7, color="0.35")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    axes.flat[0].legend(frameon=False, fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_notice(text: str) -> Figure:
+    """A figure holding one line of text and no panels: what a captioned place in the text shows
+    when its data are absent from this build (e.g. no full-size run in the cache)."""
+    fig = Figure(figsize=(6, 0.5))
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=9, color="0.3")
+    return fig
+
+
 def plot_histogram(values: dict[str, np.ndarray], xlabel: str, bins) -> Figure:
     fig, ax = new_figure(figsize=(5, 3))
     for name, v in values.items():

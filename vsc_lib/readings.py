@@ -686,15 +686,108 @@ def switch_means(switches: Mapping[int, Sequence], groups: Sequence[str]) -> dic
     return out
 
 
-def paper_size_note(available: int, total: int) -> str:
+def paper_size_note(available: int, total: int, train_hours: Sequence[float] = ()) -> str:
+    """Whether the full-size grid's runs are in the cache; ``train_hours``, those found's recorded
+    training times (the wall time of their training blocks, pauses of the process included)."""
     if not available:
         return (f"None of the {total} full-size runs (the authors' 3,000 hidden units and 200,000 iterations of 500, at "
                 "three latent sizes and three seeds) is in this build's run cache, so this section has no numbers. "
                 "`python scripts/sweep.py --study authors --grid paper` trains them into the cache, resumably (one "
                 "run: `python research/train_cell.py --cell authors:60:0`): about 8 hours per run on two CPU cores "
                 "in fp32 (0.15 s per iteration measured on an AMD Zen 5), minutes on a GPU.")
-    return (f"{available} of the {total} full-size runs were found in the run cache and are evaluated here; the "
+    text = (f"{available} of the {total} full-size runs were found in the run cache and are evaluated here; the "
             "others have not been trained.")
+    if train_hours:
+        text += (f" Training took {_value_range(train_hours, 1)} hours per run, as the runs recorded it (the wall "
+                 "time of their training blocks, including any time the process was paused).")
+    return text
+
+
+#: what :func:`full_size_comparison` compares: evaluated column -> (how the sentence names it, digits)
+FULL_SIZE_MEASURES: dict[str, tuple[str, int]] = {
+    "dims_used": ("dimensions used", 0),
+    "input_dependent_dims": ("dimensions switched by the input", 0),
+    "always_on_dims": ("dimensions always on", 0),
+    "active_per_example": ("dimensions on per face", 1),
+    "authors_block_disentanglement": ("the authors' block disentanglement", 2),
+    "disentanglement": ("signed disentanglement", 2),
+    "test_neg_elbo": ("test −ELBO", 0),
+}
+
+#: the measures of the block structure the chapter's claim rests on
+STRUCTURE_MEASURES = ("dims_used", "input_dependent_dims", "authors_block_disentanglement")
+
+
+def size_position(full: Sequence[float], reduced: Sequence[float]) -> str:
+    """Where the values of the full-size runs lie against the reduced-size seeds: ``"above"``
+    (every full-size value above every reduced one), ``"below"``, or ``"within"`` (the ranges
+    overlap).
+
+    Raises:
+        ValueError: either side has no values.
+    """
+    if not len(full) or not len(reduced):
+        raise ValueError("size_position needs at least one value on each side")
+    if min(full) > max(reduced):
+        return "above"
+    if max(full) < min(reduced):
+        return "below"
+    return "within"
+
+
+def _value_range(values: Sequence[float], digits: int) -> str:
+    """``"7 to 8"`` (one value alone when they agree to ``digits``), with true minus signs."""
+    low, high = (f"{v:,.{digits}f}".replace("-", "−") for v in (min(values), max(values)))
+    return low if low == high else f"{low} to {high}"
+
+
+def full_size_comparison(J: int, full: Mapping[str, Sequence[float]], reduced: Mapping[str, Sequence[float]],
+                         size: str) -> str:
+    """How the full-size runs at latent size ``J`` compare with this build's reduced-size runs of
+    the same recipe: for each measure of :data:`FULL_SIZE_MEASURES` present on both sides
+    (``full[column]`` / ``reduced[column]``: one value per seed), whether the full size lies above,
+    below or within the reduced seeds' range (:func:`size_position`), and what that means for the
+    chapter's verdict, which is computed at the reduced ``size`` (e.g. "400 units, 10,000
+    iterations").
+
+    Raises:
+        ValueError: no measure is present on both sides though the reduced size has runs.
+    """
+    if not any(len(v) for v in reduced.values()):
+        return (f"At $J = {J}$ this build trained no reduced-size run of the recipe, so the full size has nothing "
+                "to be compared with here.")
+    shared = [c for c in FULL_SIZE_MEASURES if len(full.get(c, ())) and len(reduced.get(c, ()))]
+    if not shared:
+        raise ValueError("full_size_comparison: no measure is present for both sizes")
+    n_full, n_reduced = len(full[shared[0]]), len(reduced[shared[0]])
+    groups: dict[str, list[str]] = {"above": [], "below": [], "within": []}
+    for column in shared:
+        name, digits = FULL_SIZE_MEASURES[column]
+        groups[size_position(full[column], reduced[column])].append(
+            f"{name} ({_value_range(full[column], digits)} against {_value_range(reduced[column], digits)})")
+    runs = "the full-size run" if n_full == 1 else f"the {n_full} full-size runs"
+    text = f"At $J = {J}$, {runs} against this build's {n_reduced} reduced-size seeds of the same recipe ({size}): "
+    parts = []
+    for where, words in (("above", "higher than every reduced-size seed in"), ("below", "lower in"),
+                         ("within", "within the reduced seeds' range in")):
+        if groups[where]:
+            parts.append(f"{words} {', '.join(groups[where])}")
+    text += "; ".join(parts) + ". "
+    structure = [size_position(full[c], reduced[c]) for c in STRUCTURE_MEASURES if c in shared]
+    if structure and all(p == "above" for p in structure):
+        text += ("The authors' size builds **more block structure** than the reduced size on every measure the claim "
+                 "rests on, so the verdict above, computed at the reduced size, understates what the recipe does at "
+                 "full size" + (" (one run: no spread to compare)." if n_full == 1 else "."))
+    elif structure and all(p == "within" for p in structure):
+        text += ("On the measures the claim rests on the reduced size behaves like the authors' size, so the verdict "
+                 "above carries over to it.")
+    elif structure and all(p == "below" for p in structure):
+        text += ("The authors' size builds **less block structure** than the reduced size on every measure the claim "
+                 "rests on, so the verdict above overstates what the recipe does at full size.")
+    else:
+        text += ("The measures the claim rests on do not move together between the sizes, so the verdict above "
+                 "holds for the reduced size only.")
+    return text
 
 
 def smiley_verdict(tests: Mapping[str, bool], holds: bool, effects: Mapping[str, str], labels: Mapping[str, str],

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from vsc_lib.cache import TrainedRun
+from vsc_lib.cache import TrainedRun, _read_history
 from vsc_lib.config import run_name
 from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, run_grid
 from vsc_lib.models import build_model
@@ -49,14 +49,29 @@ PROGRESS_COLUMNS = ("epoch", "lr", "c", "lam", "train_recon", "train_kl_slab", "
                     "train_active_hard", "test_neg_elbo", "test_active_hard", "test_dims_pi_gt_half", "seconds")
 
 
+def block_timing(history: list[dict]) -> dict:
+    """What a run's blocks took: ``recorded_seconds`` (the run's own wall time, which includes any
+    time the process was paused or shared its cores) and ``computation_seconds``, the median block
+    times the number of blocks: the run's cost on its machine without the pauses and contention,
+    which hit few blocks. Raises ValueError for an empty history."""
+    if not history:
+        raise ValueError("block_timing needs at least one block of history")
+    cumulative = [float(row["seconds"]) for row in history]
+    blocks = sorted(b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True))
+    middle = len(blocks) // 2
+    median = blocks[middle] if len(blocks) % 2 else (blocks[middle - 1] + blocks[middle]) / 2
+    return {"blocks": len(blocks), "recorded_seconds": cumulative[-1], "median_block_seconds": median,
+            "computation_seconds": median * len(blocks)}
+
+
 def progress(config) -> dict:
     """How far the run of ``config`` has trained: its checkpoint's last block and the history of
     every block so far (or the finished run's)."""
     name = run_name(config)
     root = cache_dir()
     if (root / name).is_dir():
-        history = (root / name / "history.csv").read_text().splitlines()
-        return {"run": name, "finished": True, "blocks": len(history) - 1}
+        history = _read_history((root / name / "history.csv").read_text())
+        return {"run": name, "finished": True} | block_timing(history)
     checkpoint = root / f"{name}.partial" / "checkpoint.pt"
     if not checkpoint.is_file():
         return {"run": name, "finished": False, "iterations_done": 0}
@@ -65,7 +80,7 @@ def progress(config) -> dict:
     per_block = config.train.epoch_iterations
     return {"run": name, "finished": False, "iterations_done": (state["epoch"] + 1) * per_block,
             "iterations_total": config.train.num_epochs * per_block, "train_seconds_so_far": state["elapsed"],
-            "blocks": [{k: row.get(k) for k in PROGRESS_COLUMNS} for row in history]}
+            "timing": block_timing(history), "blocks": [{k: row.get(k) for k in PROGRESS_COLUMNS} for row in history]}
 
 
 def checkpoint_run(config, root: Path | None = None, scratch: Path | None = None) -> TrainedRun | None:
@@ -161,6 +176,7 @@ def main() -> None:
         result.merge_csv(args.csv)
     out = {"machine": platform.processor() or platform.machine(), "threads": args.threads, "cell": list(cell),
            "from_cache": run.from_cache, "train_seconds": run.meta["train_seconds"], "wall_this_call": trained,
+           "timing": block_timing(run.history),
            "row": frame.drop(columns=[c for c in CSV_MATRICES if c in frame]).to_dict(orient="records")[0]}
     print(json.dumps(out, indent=1, default=str))
     if args.json:

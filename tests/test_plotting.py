@@ -44,15 +44,20 @@ def test_curves_draw_one_labelled_line_per_series_with_value_ticks_on_a_log_axis
     assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "4", "16"]
 
 
-def test_histories_draw_a_panel_per_measure_with_the_schedule_marks_in_each():
-    x = np.linspace(0, 1, 5)
-    panels = {"on per face": {"full": (x, x), "reduced": (x, 2 * x)}, "test −ELBO": {"full": (x, -x)}}
-    fig = plotting.plot_histories(panels, "fraction of the schedule", {"lr drop": 0.3, "λ on": 0.375})
+def test_histories_draw_a_panel_per_measure_with_the_schedule_in_each_and_one_legend():
+    x = np.linspace(0.2, 1, 5)
+    panels = {"on per face": {"full": (x, 60 * x), "reduced": (x, 2 * x)}, "test −ELBO": {"full": (x, -x)}}
+    fig = plotting.plot_histories(panels, "fraction of the schedule", {"lr drop": 0.3}, {"spike only": (0, 0.375)},
+                                  logy=("on per face",))
     axes = _panels(fig)
     assert [ax.get_ylabel() for ax in axes] == ["on per face", "test −ELBO"]
-    assert [len(ax.get_lines()) for ax in axes] == [4, 3]  # the series and two marks each
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["full", "reduced"]
-    assert [t.get_text() for t in axes[0].texts] == ["lr drop", "λ on"] and not axes[1].texts
+    assert [ax.get_yscale() for ax in axes] == ["log", "linear"]
+    assert [len(ax.get_lines()) for ax in axes] == [3, 2]  # the series and the mark in each
+    assert [len(ax.patches) for ax in axes] == [1, 1]  # the span in each
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["full", "reduced", "spike only", "lr drop"]
+    assert axes[0].get_lines()[1].get_color() == axes[1].get_lines()[1].get_color()  # "full" alike in both
+    assert not any(ax.texts for ax in axes)
+    assert plotting.legibility(fig)["overlapping"] == 0
 
 
 def test_a_notice_is_a_line_of_text_without_panels():

@@ -222,22 +222,37 @@ def plot_curves(x, series: dict[str, np.ndarray], xlabel: str, ylabel: str, logx
     return fig
 
 
-def plot_histories(panels: dict[str, dict[str, tuple]], xlabel: str, marks: dict[str, float] | None = None) -> Figure:
-    """Training histories side by side, one panel per measure: ``panels[ylabel][label] = (x, y)``.
-    ``marks[text] = x`` draws a dashed vertical line at ``x`` in every panel, named once above the
-    first (where a schedule changes: a learning-rate drop, the end of a spike-only phase)."""
-    fig, axes = new_figure(1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False)
-    for k, (ax, (ylabel, series)) in enumerate(zip(axes.flat, panels.items(), strict=True)):
+def plot_histories(panels: dict[str, dict[str, tuple]], xlabel: str, marks: dict[str, float] | None = None,
+                   spans: dict[str, tuple[float, float]] | None = None, logy: tuple[str, ...] = ()) -> Figure:
+    """Training histories side by side, one panel per measure: ``panels[ylabel][label] = (x, y)``,
+    the same colour for a label in every panel. Where a schedule changes, in every panel:
+    ``marks[name] = x`` draws a vertical line (dashed, then dotted, ...) and ``spans[name] = (x0,
+    x1)`` shades an interval (a spike-only phase, a ramp). One legend under the panels names the
+    series, the marks and the spans, so no label is drawn over the curves. Panels named in
+    ``logy`` get a logarithmic y axis with plain-number ticks (counts that fall from 60 to a few)."""
+    fig = Figure(figsize=(3.6 * len(panels), 3.8), layout="constrained")  # room for the legend under the panels
+    axes = fig.subplots(1, len(panels), squeeze=False)
+    labels = list(dict.fromkeys(label for series in panels.values() for label in series))
+    colours = {label: f"C{k}" for k, label in enumerate(labels)}
+    styles = ("--", ":", "-.")
+    handles: dict[str, object] = {}
+    for ax, (ylabel, series) in zip(axes.flat, panels.items(), strict=True):
+        for n, (name, (x0, x1)) in enumerate((spans or {}).items()):
+            handles[name] = ax.axvspan(x0, x1, color="0.5", alpha=0.12 + 0.12 * n, lw=0)
+        for n, (name, at) in enumerate((marks or {}).items()):
+            (handles[name],) = [ax.axvline(at, color="0.3", lw=0.9, ls=styles[n % len(styles)])]
         for label, (x, y) in series.items():
-            ax.plot(x, y, label=label, lw=1.2)
-        for n, (text, at) in enumerate((marks or {}).items()):
-            ax.axvline(at, color="0.5", lw=0.8, ls="--")
-            if k == 0:  # staggered, so that marks close together keep their names apart
-                ax.annotate(text, (at, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -10 - 10 * n),
-                            textcoords="offset points", fontsize=7, color="0.35")
+            (handles[label],) = ax.plot(x, y, lw=1.2, color=colours[label])
+        if ylabel in logy:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_locator(mpl.ticker.LogLocator(subs=(1, 2, 5)))
+            ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_formatter(mpl.ticker.NullFormatter())
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-    axes.flat[0].legend(frameon=False, fontsize=7, loc="lower right")
+    names = [*labels, *(spans or {}), *(marks or {})]
+    fig.legend([handles[name] for name in names], names, loc="outside lower center", frameon=False, fontsize=7,
+               ncol=min(len(names), 3))
     return fig
 
 

@@ -31,6 +31,21 @@ def test_committed_notebook_has_no_outputs_and_a_parameters_cell(path):
     assert "widgets" not in notebook.get("metadata", {})
 
 
+#: the widest code line the book's column shows without a sideways scroll bar (the HTML check's
+#: limit, found in a build; `ruff format --line-length 76` keeps code there but not comments)
+CODE_WIDTH = 76
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_line_is_wider_than_the_book_column(path):
+    notebook = json.loads(path.read_text())
+    shown = [(k, cell) for k, cell in enumerate(notebook["cells"]) if cell["cell_type"] == "code"
+             and not {"remove-cell", "remove-input"} & set(cell.get("metadata", {}).get("tags", []))]
+    wide = [(k, line) for k, cell in shown
+            for line in "".join(cell["source"]).splitlines() if len(line) > CODE_WIDTH]
+    assert not wide, f"{path.name}: cells' lines over {CODE_WIDTH} characters scroll sideways in the book: {wide}"
+
+
 def test_every_notebook_is_a_chapter_of_the_book():
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     chapters = {entry["file"] for entry in toc["chapters"]}

@@ -349,3 +349,8 @@ def test_the_full_size_comparison_covers_less_and_mixed_structure():
 def test_the_authors_grid_note_names_the_betas_and_sizes():
     note = readings.authors_grid_note(get_grid("book", "authors"), ["authors-beta1", "authors-beta16"], 0, 0.0)
     assert "β ∈ {1, 16}" in note and "authors-book" in note
+
+
+def test_the_full_size_summary_joins_the_comparisons_or_says_there_are_none():
+    assert readings.full_size_summary(["At J = 40 a.", "At J = 60 b."]) == "At J = 40 a. At J = 60 b."
+    assert "cannot say whether its verdict" in readings.full_size_summary([])

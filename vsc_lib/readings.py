@@ -791,6 +791,15 @@ def full_size_comparison(J: int, full: Mapping[str, Sequence[float]], reduced: M
     return text
 
 
+def full_size_summary(comparisons: Sequence[str]) -> str:
+    """The full-size section's comparison paragraph: the sentences of :func:`full_size_comparison`,
+    one per latent size, or what their absence means."""
+    if not comparisons:
+        return ("No full-size VSC run is in this build's run cache, so this build cannot say whether its verdict, "
+                "computed at the reduced size, carries over to the authors' size.")
+    return " ".join(comparisons)
+
+
 def smiley_verdict(tests: Mapping[str, bool], holds: bool, effects: Mapping[str, str], labels: Mapping[str, str],
                    switched: Mapping[str, tuple[float, float, str]], spikes: Mapping | None = None) -> str:
     """The chapter's closing paragraph: the claim on the authors' recipe, what its spikes follow

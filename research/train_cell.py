@@ -33,7 +33,7 @@ from vsc_lib.config import run_name
 from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, run_grid
 from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir, write_atomic
-from vsc_lib.training import _same_config, train_or_load
+from vsc_lib.training import _same_config, block_timing, train_or_load
 
 
 def parse_cell(text: str) -> tuple[str, int, int]:
@@ -47,21 +47,6 @@ def parse_cell(text: str) -> tuple[str, int, int]:
 #: the columns of a block's history that say how the run is going
 PROGRESS_COLUMNS = ("epoch", "lr", "c", "lam", "train_recon", "train_kl_slab", "train_kl_spike", "train_sparsity",
                     "train_active_hard", "test_neg_elbo", "test_active_hard", "test_dims_pi_gt_half", "seconds")
-
-
-def block_timing(history: list[dict]) -> dict:
-    """What a run's blocks took: ``recorded_seconds`` (the run's own wall time, which includes any
-    time the process was paused or shared its cores) and ``computation_seconds``, the median block
-    times the number of blocks: the run's cost on its machine without the pauses and contention,
-    which hit few blocks. Raises ValueError for an empty history."""
-    if not history:
-        raise ValueError("block_timing needs at least one block of history")
-    cumulative = [float(row["seconds"]) for row in history]
-    blocks = sorted(b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True))
-    middle = len(blocks) // 2
-    median = blocks[middle] if len(blocks) % 2 else (blocks[middle - 1] + blocks[middle]) / 2
-    return {"blocks": len(blocks), "recorded_seconds": cumulative[-1], "median_block_seconds": median,
-            "computation_seconds": median * len(blocks)}
 
 
 def progress(config) -> dict:

@@ -300,10 +300,14 @@ def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
 
 def test_the_full_size_note_says_whether_runs_were_found():
     assert "None of the 9 full-size runs" in readings.paper_size_note(0, 9)
-    assert readings.paper_size_note(2, 9).startswith("2 of the 9 full-size runs were found")
-    assert "Training took" not in readings.paper_size_note(2, 9)
-    assert "Training took 9.4 to 11.0 hours per run" in readings.paper_size_note(2, 9, [11.0, 9.37])
-    assert "Training took 9.4 hours per run" in readings.paper_size_note(1, 9, [9.37])
+    assert readings.paper_size_note(2, 9).startswith("2 of the 9 full-size runs were found in the run cache and are ")
+    assert readings.paper_size_note(1, 9).startswith("1 of the 9 full-size runs was found in the run cache and is ")
+    assert "training recorded" not in readings.paper_size_note(2, 9)
+    one = {"recorded_seconds": 49644.0, "computation_seconds": 31212.0}
+    note = readings.paper_size_note(1, 9, [one])
+    assert "Its training recorded 13.8 hours of wall time" in note and "took 8.7 hours of computation" in note
+    two = readings.paper_size_note(2, 9, [one, {"recorded_seconds": 36000.0, "computation_seconds": 30000.0}])
+    assert "Their training recorded 10.0 to 13.8 hours" in two and "8.3 to 8.7 hours of computation" in two
 
 
 def test_size_position_compares_ranges():

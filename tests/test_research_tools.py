@@ -123,16 +123,3 @@ def test_checkpoint_entries_are_kept_in_order_and_replaced_by_iterations(tmp_pat
     entries = merge_checkpoint_entry(path, {"iterations": 40, "d": 0.5})
     assert entries == [{"iterations": 20, "d": 0.2}, {"iterations": 40, "d": 0.5}]
     assert json.loads(path.read_text()) == entries
-
-
-def test_block_timing_separates_the_recorded_time_from_the_computation():
-    from research.train_cell import block_timing
-
-    history = [{"seconds": s} for s in (300.0, 610.0, 2610.0, 2915.0)]  # the third block ran through a pause
-    timing = block_timing(history)
-    assert timing["recorded_seconds"] == 2915.0 and timing["blocks"] == 4
-    assert timing["median_block_seconds"] == pytest.approx(307.5)  # blocks 300, 310, 2000, 305
-    assert timing["computation_seconds"] == pytest.approx(4 * 307.5)
-    assert block_timing([{"seconds": 5.0}])["computation_seconds"] == 5.0
-    with pytest.raises(ValueError, match="at least one block"):
-        block_timing([])

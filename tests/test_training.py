@@ -212,3 +212,14 @@ def test_a_grouped_training_flushes_denormals_too(tiny_config):
     data = synthetic_split(256, 0, "train"), synthetic_split(128, 1, "test")
     train_group(configs, data=data, progress=False, on_epoch_end=lambda epoch: seen.append(_flushed()))
     assert seen and all(seen) and not _flushed()
+
+
+def test_block_timing_separates_the_recorded_time_from_the_computation():
+    history = [{"seconds": s} for s in (300.0, 610.0, 2610.0, 2915.0)]  # the third block ran through a pause
+    timing = training.block_timing(history)
+    assert timing["recorded_seconds"] == 2915.0 and timing["blocks"] == 4
+    assert timing["median_block_seconds"] == pytest.approx(307.5)  # blocks 300, 310, 2000, 305
+    assert timing["computation_seconds"] == pytest.approx(4 * 307.5)
+    assert training.block_timing([{"seconds": 5.0}])["computation_seconds"] == 5.0
+    with pytest.raises(ValueError, match="at least one block"):
+        training.block_timing([])

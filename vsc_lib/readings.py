@@ -686,9 +686,10 @@ def switch_means(switches: Mapping[int, Sequence], groups: Sequence[str]) -> dic
     return out
 
 
-def paper_size_note(available: int, total: int, train_hours: Sequence[float] = ()) -> str:
-    """Whether the full-size grid's runs are in the cache; ``train_hours``, those found's recorded
-    training times (the wall time of their training blocks, pauses of the process included)."""
+def paper_size_note(available: int, total: int, timings: Sequence[Mapping[str, float]] = ()) -> str:
+    """Whether the full-size grid's runs are in the cache; ``timings``, those found's
+    :func:`vsc_lib.training.block_timing` (the wall time each recorded, pauses of its process
+    included, and its computation: the median block time × the number of blocks)."""
     if not available:
         return (f"None of the {total} full-size runs (the authors' 3,000 hidden units and 200,000 iterations of 500, at "
                 "three latent sizes and three seeds) is in this build's run cache, so this section has no numbers. "
@@ -696,11 +697,14 @@ def paper_size_note(available: int, total: int, train_hours: Sequence[float] = (
                 "run: `python research/train_cell.py --cell authors:60:0`): about 8.5 hours of computation per run "
                 "on two CPU cores in fp32 (0.155 s per iteration with its evaluations, measured on an AMD Zen 5), far "
                 "less on a GPU (not measured here).")
-    text = (f"{available} of the {total} full-size runs were found in the run cache and are evaluated here; the "
-            "others have not been trained.")
-    if train_hours:
-        text += (f" Training took {_value_range(train_hours, 1)} hours per run, as the runs recorded it (the wall "
-                 "time of their training blocks, including any time the process was paused).")
+    text = (f"{available} of the {total} full-size runs {'was' if available == 1 else 'were'} found in the run cache "
+            f"and {'is' if available == 1 else 'are'} evaluated here; the others have not been trained.")
+    if timings:
+        recorded = [t["recorded_seconds"] / 3600 for t in timings]
+        computed = [t["computation_seconds"] / 3600 for t in timings]
+        text += (f" {'Its' if available == 1 else 'Their'} training recorded {_value_range(recorded, 1)} hours of wall "
+                 f"time, pauses of the process included, and took {_value_range(computed, 1)} hours of computation "
+                 "(the median time of a block of iterations, times the number of blocks).")
     return text
 
 

@@ -69,6 +69,21 @@ def kl_anneal_at(config: RunConfig, iteration: int, iters_per_epoch: int) -> flo
     return schedules.kl_anneal_at(config.model, iteration, iters_per_epoch)
 
 
+def block_timing(history: list[dict]) -> dict:
+    """What a run's blocks took: ``recorded_seconds`` (the run's own wall time, which includes any
+    time the process was paused or shared its cores) and ``computation_seconds``, the median block
+    times the number of blocks: the run's cost on its machine without the pauses and contention,
+    which hit few blocks. Raises ValueError for an empty history."""
+    if not history:
+        raise ValueError("block_timing needs at least one block of history")
+    cumulative = [float(row["seconds"]) for row in history]
+    blocks = sorted(b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True))
+    middle = len(blocks) // 2
+    median = blocks[middle] if len(blocks) % 2 else (blocks[middle - 1] + blocks[middle]) / 2
+    return {"blocks": len(blocks), "recorded_seconds": cumulative[-1], "median_block_seconds": median,
+            "computation_seconds": median * len(blocks)}
+
+
 def lr_at(config: RunConfig, epoch: int) -> float:
     t = config.train
     if t.lr_schedule in ("step", "restart") and epoch >= t.lr_decay_epoch:

@@ -346,6 +346,8 @@ def test_the_full_size_comparison_covers_less_and_mixed_structure():
     mixed = {"dims_used": [18], "input_dependent_dims": [4], "authors_block_disentanglement": [0.2]}
     assert "do not move together" in readings.full_size_comparison(40, mixed, REDUCED, "x")
     assert "trained no reduced-size run" in readings.full_size_comparison(60, less, {"dims_used": []}, "x")
+    only_bound = readings.full_size_comparison(40, {"test_neg_elbo": [-5900]}, REDUCED, "x")
+    assert "lower in test −ELBO" in only_bound and "nothing follows for the verdict" in only_bound
     with pytest.raises(ValueError, match="no measure is present"):
         readings.full_size_comparison(40, {"coverage": [0.1]}, REDUCED, "x")
 

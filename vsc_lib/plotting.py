@@ -240,7 +240,7 @@ def plot_histories(panels: dict[str, dict[str, tuple]], xlabel: str, marks: dict
         for n, (name, (x0, x1)) in enumerate((spans or {}).items()):
             handles[name] = ax.axvspan(x0, x1, color="0.5", alpha=0.12 + 0.12 * n, lw=0)
         for n, (name, at) in enumerate((marks or {}).items()):
-            (handles[name],) = [ax.axvline(at, color="0.3", lw=0.9, ls=styles[n % len(styles)])]
+            handles[name] = ax.axvline(at, color="0.3", lw=0.9, ls=styles[n % len(styles)])
         for label, (x, y) in series.items():
             (handles[label],) = ax.plot(x, y, lw=1.2, color=colours[label])
         if ylabel in logy:

@@ -779,14 +779,16 @@ def full_size_comparison(J: int, full: Mapping[str, Sequence[float]], reduced: M
             parts.append(f"{words} {', '.join(groups[where])}")
     text += "; ".join(parts) + ". "
     structure = [size_position(full[c], reduced[c]) for c in STRUCTURE_MEASURES if c in shared]
-    if structure and all(p == "above" for p in structure):
+    if not structure:
+        return text + "No measure of the block structure is present for both sizes, so nothing follows for the verdict."
+    if all(p == "above" for p in structure):
         text += ("The authors' size builds **more block structure** than the reduced size on every measure the claim "
                  "rests on, so the verdict above, computed at the reduced size, understates what the recipe does at "
                  "full size" + (" (one run: no spread to compare)." if n_full == 1 else "."))
-    elif structure and all(p == "within" for p in structure):
+    elif all(p == "within" for p in structure):
         text += ("On the measures the claim rests on the reduced size behaves like the authors' size, so the verdict "
                  "above carries over to it.")
-    elif structure and all(p == "below" for p in structure):
+    elif all(p == "below" for p in structure):
         text += ("The authors' size builds **less block structure** than the reduced size on every measure the claim "
                  "rests on, so the verdict above overstates what the recipe does at full size.")
     else:

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import shutil
+import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -77,11 +78,9 @@ def block_timing(history: list[dict]) -> dict:
     if not history:
         raise ValueError("block_timing needs at least one block of history")
     cumulative = [float(row["seconds"]) for row in history]
-    blocks = sorted(b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True))
-    middle = len(blocks) // 2
-    median = blocks[middle] if len(blocks) % 2 else (blocks[middle - 1] + blocks[middle]) / 2
-    return {"blocks": len(blocks), "recorded_seconds": cumulative[-1], "median_block_seconds": median,
-            "computation_seconds": median * len(blocks)}
+    median = statistics.median(b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True))
+    return {"blocks": len(cumulative), "recorded_seconds": cumulative[-1], "median_block_seconds": median,
+            "computation_seconds": median * len(cumulative)}
 
 
 def lr_at(config: RunConfig, epoch: int) -> float:

@@ -231,6 +231,9 @@ def cached_evaluation(run: TrainedRun, what: str, settings: dict, compute: Calla
     reported and recomputed (it holds nothing a user made: it is derived from the run). A file
     stored under the earlier name (``<what>.json``) with the same stamp is reused and written
     under the new name, so an existing cache is not evaluated again."""
+    record = getattr(run, "record", None)  # a run read from the evidence store
+    if record is not None and (stored := record.evaluation(what, settings)) is not None:
+        return stored
     root = run.path.parent if run.path is not None else cache_dir()
     path = evaluation_path(root, run.config, what, settings)
     stamp = {"cache_version": CACHE_VERSION, "model_sha256": run.meta.get("model_sha256"), "settings": settings}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from . import analysis, datasets, metrics
+from . import analysis, datasets, evidence, metrics
 from .cache import TrainedRun, cached_evaluation, has_evaluation
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
@@ -219,6 +219,18 @@ ABLATION_GRIDS: dict[str, Grid] = {
                  width=AUTHORS_WIDTH, length=AUTHORS_LENGTH, **_AUTHORS),
     "paper": Grid("ablation-paper", families=ABLATION_FAMILIES, latent_dims=(40,), seeds=(0, 1, 2), **_AUTHORS),
 }
+#: the campaign on length and width (chapter 7's last section): the recipe against beta-VAEs at J = 60 at the
+#: authors' length, first at the book's width of 400 units ("long", 200,000 iterations), then at the full size
+#: (3,000 units, the same configurations as AUTHORS_GRIDS["paper"] at J = 60). Never trained inside a build: the
+#: runs come from the evidence store (scripts/campaign.py trains and records them).
+SIZE_FAMILIES = ("authors", "authors-beta4", "authors-beta16", "authors-beta64")
+SIZE_GRIDS: dict[str, Grid] = {
+    "quick": Grid("size-quick", families=("authors", "authors-beta4"), latent_dims=(18,), seeds=(0, 1, 2),
+                  **_AUTHORS_QUICK),
+    "book": Grid("size-long", families=SIZE_FAMILIES, latent_dims=(60,), seeds=(0, 1, 2), width=AUTHORS_WIDTH,
+                 **_AUTHORS),
+    "paper": Grid("size-full", families=SIZE_FAMILIES, latent_dims=(60,), seeds=(0, 1, 2), **_AUTHORS),
+}
 # the fixed prior on MNIST and Fashion-MNIST at alpha = 0.01, J = 200: the authors' spike form and their long
 # spike-only phase against the book's sigmoid spike, with and without it
 FIXED_FAMILIES = ("vsc0.01", "vsc0.01+hold", "vsc0.01+min0", "vsc0.01+min0+hold")
@@ -232,7 +244,8 @@ FIXED_GRIDS: dict[str, Grid] = {
 }
 #: each chapter's grids by profile name
 STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS,
-                                       "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS}
+                                       "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS,
+                                       "size": SIZE_GRIDS}
 def get_grid(profile: str | None = None, study: str = "latent", largest: str = "paper") -> Grid:
     """The grid of a study for a book profile (``quick``, ``book`` or ``paper``; None reads
     ``$VSC_PROFILE``, see :func:`vsc_lib.book.get_profile`). Studies: ``latent`` (chapter 6),
@@ -394,6 +407,24 @@ def _work(grid: Grid, cell: Cell, cache: str, shared: bool = True) -> tuple[Cell
                           "images_per_second": run.meta.get("images_per_second")}
 
 
+def evidence_key(grid: Grid) -> tuple[str, str] | None:
+    """``(study, profile)`` of a grid of :data:`STUDIES` (the store's folder for its records), or
+    None for a grid of one's own (its runs are never read from or written to the store)."""
+    for study, grids in STUDIES.items():
+        for profile, candidate in grids.items():
+            if candidate == grid:
+                return study, profile
+    return None
+
+
+def stored_record(grid: Grid, cell: Cell) -> evidence.Lookup:
+    """What the evidence store holds for one cell of a study's grid (see :func:`evidence.lookup`)."""
+    key = evidence_key(grid)
+    if key is None:
+        return evidence.Lookup()
+    return evidence.lookup(*key, cell, grid.config(cell))
+
+
 def _work_group(grid: Grid, cells: list[Cell], cache: str) -> list[tuple[Cell, dict, dict]]:
     """Train the cells (one cell's seeds) as one grouped model (:mod:`vsc_lib.grouped`), then
     evaluate each as :func:`_work` does."""
@@ -493,6 +524,17 @@ class SweepResult:
     train_seconds: float = 0.0
     wall_seconds: float = 0.0
     images_per_second: list[float] = field(default_factory=list)
+    #: where each cell's run came from: ``"trained"`` (by this call), ``"cache"`` or ``"store"``
+    sources: dict[Cell, str] = field(default_factory=dict)
+    #: the evidence records of the cells read from the store
+    records: dict[Cell, evidence.Record] = field(default_factory=dict)
+
+    def provenance(self, what: str = "This table", cells=None) -> str:
+        """A sentence for the book on where the runs behind ``cells`` (default: all) came from
+        (:func:`vsc_lib.evidence.provenance_note`)."""
+        cells = list(self.sources) if cells is None else [c for c in cells if c in self.sources]
+        return evidence.provenance_note({c: self.sources[c] for c in cells},
+                                        [self.records[c] for c in cells if c in self.records], what)
 
     def frame(self):
         """One row per cell with every value that applies to it."""
@@ -541,8 +583,30 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     began = time.perf_counter()
     chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
     done = [c for c in chosen if _done(grid, c, root)]
-    todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done)]
+    stored, stale = {}, {}
+    for cell in chosen:
+        if cell in set(done):
+            continue
+        found = stored_record(grid, cell)
+        if found.record is not None and found.record.evaluation("basic", basic_settings(grid, cell[1])) is not None:
+            stored[cell] = found.record
+        elif found.stale is not None:
+            stale[cell] = found
+            print(f"[evidence] stale record {found.stale}: {found.stale_reason}. It is not used; the run trains.")
+    todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done) and cell not in stored]
+    if todo and evidence_key(grid) is not None and evidence.mode() == "only":
+        lines = [f"  {c}: " + (f"stale ({stale[c].stale}: {stale[c].stale_reason})" if c in stale else "not in the store")
+                 for (_, c, _, _) in todo]
+        raise evidence.StaleEvidenceError(
+            f"VSC_EVIDENCE=only forbids training, but {len(todo)} run(s) of grid {grid.name!r} are not usable from the "
+            "evidence store:\n" + "\n".join(lines) + "\nTrain and record them (python scripts/sweep.py --study ... "
+            "--record), or unset VSC_EVIDENCE to let the build train them.")
     outputs = [_work(grid, cell, str(root)) for cell in done]
+    result.sources.update({cell: "cache" for cell in done})
+    for cell, record in stored.items():
+        result.records[cell] = record
+        result.sources[cell] = "store"
+        outputs.append((cell, record.evaluation("basic", basic_settings(grid, cell[1])), {"from_cache": True}))
     failures = []
     if grouped:
         if not shared_cache:
@@ -564,6 +628,7 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
         if "files" in info:
             store_shipped(root, run_name(grid.config(cell)), info["files"])
         result.evaluations[cell] = Evaluation.from_values(values)
+        result.sources.setdefault(cell, "cache" if info["from_cache"] else "trained")
         if not info["from_cache"]:
             result.trained += 1
             result.train_seconds += info["train_seconds"]
@@ -574,6 +639,7 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
         raise SweepError(failure_report(failures, lambda item: f"{item[1]} ({run_name(item[0].config(item[1]))}): "
                                                                f"{item[0].config(item[1]).to_json()}"))
     result.evaluations = {cell: result.evaluations[cell] for cell in chosen}  # grid order
+    result.sources = {cell: result.sources[cell] for cell in chosen}
     return result
 
 
@@ -623,10 +689,11 @@ def choose_by_validation(result: SweepResult, families, column: str, dataset: st
 
 
 def cached_cells(grid: Grid, cache: Path | str | None = None) -> list[Cell]:
-    """The cells of ``grid`` whose trained runs are already in the cache (nothing is trained):
-    how a chapter shows the paper-size runs when someone has trained them."""
+    """The cells of ``grid`` whose trained runs are in the run cache or the evidence store
+    (nothing is trained): how a chapter shows the paper-size runs that someone has trained."""
     root = Path(cache) if cache is not None else cache_dir()
-    return [cell for cell in grid.cells() if (root / run_name(grid.config(cell))).is_dir()]
+    return [cell for cell in grid.cells()
+            if (root / run_name(grid.config(cell))).is_dir() or stored_record(grid, cell).record is not None]
 
 
 def best_latent_dims(result: SweepResult) -> dict[tuple[str, str], int]:
@@ -636,6 +703,156 @@ def best_latent_dims(result: SweepResult) -> dict[tuple[str, str], int]:
     return {(d, f): int(table.loc[(d, f)].idxmin()) for d in result.grid.datasets for f in result.grid.families}
 
 
-def load_cell(grid: Grid, cell: Cell, cache: Path | str | None = None) -> TrainedRun:
-    """The trained run of one cell (trains it if missing)."""
-    return train_or_load(grid.config(cell), cache=cache, progress=False)
+def load_cell(grid: Grid, cell: Cell, cache: Path | str | None = None) -> TrainedRun | StoredRun:
+    """The trained run of one cell: from the run cache, else from the evidence store (a
+    :class:`StoredRun`: its history and evaluations at once, its model from the stored weights or,
+    when the record has none, trained on first use), else trained."""
+    config = grid.config(cell)
+    root = Path(cache) if cache is not None else cache_dir()
+    if not (root / run_name(config)).is_dir():
+        found = stored_record(grid, cell)
+        if found.record is not None:
+            return StoredRun(found.record, config, cache)
+    return train_or_load(config, cache=cache, progress=False)
+
+
+class StoredRun:
+    """A run read from the evidence store, used where a :class:`~vsc_lib.cache.TrainedRun` is:
+    ``config``, ``history`` and ``meta`` come from the record; ``model`` is built from the stored
+    weights (float16, widened to float32) on first use, or trained when the record has none; the
+    evaluations the record holds are served by :func:`vsc_lib.cache.cached_evaluation` without a model."""
+
+    from_cache = True
+    path = None
+
+    def __init__(self, record: evidence.Record, config: RunConfig, cache: Path | str | None = None):
+        self.record, self.config, self.cache = record, config, cache
+        self.history = record.data["history"]
+        # evaluations computed here from the float16 weights are stamped apart from the trained model's
+        self.meta = {"model_sha256": f"{record.data['model_sha256']}-stored-float16",
+                     "train_seconds": record.data["train_seconds"],
+                     "evidence": str(record.path)} | {k: v for k, v in record.data["machine"].items()}
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            if self.record.weights is not None:
+                from .models import build_model
+
+                model = build_model(self.config.model, self.config.input_shape)
+                model.load_state_dict(evidence.load_weights(self.record))
+                model.eval()
+                model.kl_anneal = 1.0
+                self._model = model
+            else:
+                print(f"[evidence] {self.record.path} stores no weights; training its run to decode with it.")
+                self._model = train_or_load(self.config, cache=self.cache, progress=False).model
+        return self._model
+
+    def history_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.history).set_index("epoch")
+
+
+# ---------------------------------------------------------------------------------------------
+# recording runs in the evidence store
+
+
+def decoded_cells(grid: Grid) -> list[Cell]:
+    """The cells of a study's grid whose models the book decodes with (not only reads the
+    evaluations of): their records store weights. Chapter 6 decodes the sparsest VSC and the VAE
+    at the largest J (seed 0) of each dataset; chapter 7 the recipe's VSC at its shown J, every seed."""
+    key = evidence_key(grid)
+    if key is None:
+        return []
+    study = key[0]
+    J = max(grid.latent_dims)
+    if study == "latent":
+        sparsest = min((f for f in grid.families if f != "vae"), key=family_alpha)
+        return [(d, f, J, grid.seeds[0]) for d in grid.datasets for f in (sparsest, "vae") if f in grid.families]
+    if study == "authors":
+        shown = 40 if 40 in grid.latent_dims else J
+        return [(d, "authors", shown, s) for d in grid.datasets for s in grid.seeds if "authors" in grid.families]
+    return []
+
+
+def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = False,
+                cache: Path | str | None = None, partial_ok: bool = False) -> list[str]:
+    """Write the evidence records of ``cells`` (default: every cell of ``grid`` whose run is in
+    the run cache) from the run cache: configuration, history, meta and every evaluation computed
+    from the run's model; weights for :func:`decoded_cells`. Returns one line per cell saying what
+    was done (recorded, replaced, kept, not in the cache).
+
+    Raises:
+        ValueError: ``grid`` is not one of a study's grids (:data:`STUDIES`).
+    """
+    from .cache import load_run
+
+    key = evidence_key(grid)
+    if key is None:
+        raise ValueError(f"grid {grid.name!r} is not a grid of a study in STUDIES; only those are recorded.")
+    root = Path(cache) if cache is not None else cache_dir()
+    chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
+    decoded, lines = set(decoded_cells(grid)), []
+    for cell in chosen:
+        config = grid.config(cell)
+        if not (root / run_name(config)).is_dir():
+            lines.append(f"{cell}: not in the run cache ({root / run_name(config)}); nothing recorded")
+            continue
+        run = load_run(config, root, "cpu")
+        evaluations = evidence.evaluations_in_cache(root, config, run.meta["model_sha256"])
+        if not any(e["what"] == "basic" for e in evaluations):
+            values = basic_evaluation(run, grid, cell[1])  # the evaluation every chapter reads
+            evaluations = evidence.evaluations_in_cache(root, config, run.meta["model_sha256"]) or \
+                [{"what": "basic", "settings": basic_settings(grid, cell[1]), "values": values}]
+        record = evidence.make_record(*key, cell, run, evaluations)
+        try:
+            path, replaced = evidence.write_record(record, replace=replace,
+                                                   weights=run.model.state_dict() if cell in decoded else None)
+        except evidence.RecordExistsError:
+            lines.append(f"{cell}: a record exists; kept (pass --replace to replace it)")
+            continue
+        what = (f"replaced {replaced['run']} (recorded {replaced['recorded_utc']}) with {record['run']}" if replaced
+                else f"recorded {record['run']}")
+        lines.append(f"{cell}: {what} in {path}" + (" with its weights" if cell in decoded else ""))
+    return lines
+
+
+def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BYTES) -> dict:
+    """Check the whole evidence store: every record readable and whole (schema, fields, weights'
+    checksums), in its study's folder, for a cell that its grid still has, and not stale (its run
+    is the one the current code trains for that cell); the store within ``budget`` bytes.
+
+    Returns:
+        ``{"records": n, "per_study": {study/profile: n}, "bytes": size, "problems": [text, ...]}``;
+        no problems means the store is sound.
+    """
+    root = Path(root) if root is not None else evidence.evidence_dir()
+    problems, per_study = [], {}
+    paths = evidence.all_records(root)
+    for path in paths:
+        try:
+            record = evidence.read_record(path, root)
+        except evidence.CorruptEvidenceError as error:
+            problems.append(str(error))
+            continue
+        study, profile, cell = record.data["study"], record.data["profile"], tuple(record.data["cell"])
+        per_study[f"{study}/{profile}"] = per_study.get(f"{study}/{profile}", 0) + 1
+        if path.relative_to(root) != evidence.cell_file(study, profile, cell):
+            problems.append(f"{path}: it says it is {study}/{profile} cell {cell}, which belongs in "
+                            f"{root / evidence.cell_file(study, profile, cell)}")
+            continue
+        grid = STUDIES.get(study, {}).get(profile)
+        if grid is None or cell not in set(grid.cells()):
+            problems.append(f"{path}: no grid {study}/{profile} has the cell {cell} any more; delete the record")
+            continue
+        found = evidence.lookup(study, profile, cell, grid.config(cell), root)
+        if found.stale is not None:
+            problems.append(f"{path} is stale: {found.stale_reason}; retrain and re-record it "
+                            f"(python scripts/record.py --study {study} --grid {profile} --replace) or delete it")
+    size = evidence.size_bytes(root)
+    if size > budget:
+        problems.append(f"the store holds {size / 2**20:.2f} MiB, above its budget of {budget / 2**20:.0f} MiB")
+    return {"records": len(paths), "per_study": per_study, "bytes": size, "problems": problems}

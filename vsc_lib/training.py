@@ -45,6 +45,7 @@ from .config import RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, build_model
 from .paths import cache_dir, write_atomic
+from .provenance import code_fingerprint, cpu_model
 
 
 class TrainingDivergedError(RuntimeError):
@@ -361,6 +362,8 @@ def train(
         / max(elapsed, 1e-9),
         "num_parameters": sum(p.numel() for p in model.parameters()),
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "code_fingerprint": code_fingerprint(),
     }
     return TrainedRun(config=config, model=model, history=history, meta=meta)
 

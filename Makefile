@@ -10,8 +10,15 @@ PY := $(VENV)/bin/python
 # the one setting of how much a build computes: book (default), quick (CI) or paper (paper-size
 # grids of chapters 6 and 8; train them ahead with `make sweep`)
 PROFILE ?= book
+# FRESH=1: ignore the evidence store and retrain everything (the reproduction build)
+FRESH ?=
+EVIDENCE_ENV := $(if $(FRESH),VSC_EVIDENCE=off,)
+# make reproduce STUDY=latent [GRID=book] [CELLS="mnist:vae:8:0 ..."]
+STUDY ?= latent
+GRID ?= book
+CELLS ?=
 
-.PHONY: setup system venv data mathjax test test-fast book pdf bench lint sweep
+.PHONY: setup system venv data mathjax test test-fast book pdf bench lint sweep evidence reproduce
 
 setup:  ## Debian packages, virtual environment, data, MathJax: idempotent
 	@bash scripts/setup.sh
@@ -30,7 +37,9 @@ data:
 test: setup
 	$(VENV)/bin/ruff check vsc_lib tests benchmarks scripts research notebooks
 	$(VENV)/bin/ruff format --check --line-length 76 notebooks
+	$(PY) scripts/evidence.py check
 	VSC_PROFILE=quick $(PY) -m pytest --nbval-lax -p no:cacheprovider tests notebooks
+	$(PY) scripts/evidence.py reproduce --study latent --grid book --cells mnist:vae:8:0 --report _build/reproduce-ci.md
 	$(PY) scripts/build_book.py --profile quick
 	$(PY) scripts/check_html.py --html _build/quick/_build/html
 	$(PY) scripts/build_pdf.py --profile quick
@@ -59,7 +68,7 @@ lint: setup
 	$(VENV)/bin/ruff format --check --line-length 76 notebooks
 
 book: setup
-	$(PY) scripts/build_book.py --profile $(PROFILE)
+	$(EVIDENCE_ENV) $(PY) scripts/build_book.py --profile $(PROFILE)
 	$(PY) scripts/check_html.py --html $(if $(filter quick,$(PROFILE)),_build/quick/_build/html,_build/html)
 
 sweep: setup  ## train and evaluate the paper-size grids of chapters 6-8 into the run cache (hours; resumable)
@@ -69,3 +78,10 @@ sweep: setup  ## train and evaluate the paper-size grids of chapters 6-8 into th
 
 mathjax:
 	@bash scripts/setup.sh mathjax
+
+evidence: setup  ## check the evidence store: every record whole and current, its size within budget
+	$(PY) scripts/evidence.py check
+
+reproduce: setup  ## retrain stored runs from scratch and compare with their records (fails if one does not reproduce)
+	$(PY) scripts/evidence.py reproduce --study $(STUDY) --grid $(GRID) $(if $(CELLS),--cells $(CELLS),) \
+		--report _build/reproduce-$(STUDY)-$(GRID).md

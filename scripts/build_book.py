@@ -47,6 +47,8 @@ from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as papermill_logger
 
+from vsc_lib.book import chapter_key
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 BOOK = ROOT / "book"
@@ -56,12 +58,25 @@ CHAPTER_WEIGHT = {"06_quantitative": 1800, "01_autoencoders": 378, "02_vae": 205
                   "05_experiments": 433, "07_smiley": 700, "08_har": 300}
 
 
-def tidy_for_the_book(path: Path) -> None:
+#: the notice on every chapter of a quick-profile book, after its title
+QUICK_NOTICE = (":::{warning}\n**Smoke-test build.** This page was built in the quick profile (`make test`): every run "
+                "behind its numbers, tables and figures trained on a small subset for one epoch or a few hundred "
+                "iterations. They show that the chapter runs, not what the models do; they are not results. "
+                "`make book` builds the book's results.\n:::")
+
+
+def tidy_for_the_book(path: Path, profile: str = "book") -> None:
     """Tag papermill's parameter cells ``remove-cell`` (no parameter noise in the book) and drop
     saved widget state, whose presence makes the HTML load the widget manager from a CDN (the
-    explorer's output is removed from the static pages anyway)."""
+    explorer's output is removed from the static pages anyway). In the quick profile, put
+    :data:`QUICK_NOTICE` under the chapter's title. Stamp the chapter with its
+    :func:`vsc_lib.book.chapter_key`, which tells the plain ``jupyter-book build book/`` that it is current."""
     notebook = nbformat.read(path, as_version=4)
     notebook.metadata.pop("widgets", None)
+    notebook.metadata["vsc_build"] = {"profile": profile, "key": chapter_key(path.stem, profile)}
+    if profile == "quick":
+        title = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown")
+        notebook.cells.insert(title + 1, nbformat.v4.new_markdown_cell(QUICK_NOTICE))
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         if HIDDEN_TAGS & set(tags) and "remove-cell" not in tags:
@@ -191,7 +206,7 @@ def execute(name: str, profile: str, folder: Path, cell_timeout: int | None = No
     papermill.execute_notebook(str(source), str(target), parameters={"profile": profile}, kernel_name="python3",
                                engine_name=ENGINE, cwd=str(NOTEBOOKS), progress_bar=False, log_output=False,
                                execution_timeout=cell_timeout, start_timeout=300)
-    tidy_for_the_book(target)
+    tidy_for_the_book(target, profile)
     return time.perf_counter() - began
 
 

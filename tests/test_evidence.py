@@ -197,3 +197,20 @@ def test_provenance_note_says_what_was_trained_read_and_stored():
     assert evidence.provenance_note({}, []) == "This table shows no runs."
     note = evidence.provenance_note({1: "trained", 2: "cache"}, [], "The figure")
     assert note == "The figure shows 2 runs: 1 trained by this build, 1 from this machine's run cache."
+
+
+def test_reproduction_agrees_with_an_honest_record_and_catches_a_doctored_one(store):
+    _recorded(store)
+    out = experiments.reproduce_runs(TINY, [CELL], store / "fresh", workers=1)
+    assert out["reproduced"] and out["rows"] and all(r["within"] for r in out["rows"])
+    assert {"test_neg_elbo", "active_per_example"} <= {r["measure"] for r in out["rows"]}
+    path = evidence.evidence_dir() / evidence.cell_file("tiny", "book", CELL)
+    data = json.loads(path.read_text())
+    basic = next(e for e in data["evaluations"] if e["what"] == "basic")
+    basic["values"]["test_neg_elbo"] -= 50.0  # a better number than the run gives
+    path.write_text(json.dumps(data))
+    out = experiments.reproduce_runs(TINY, [CELL], store / "fresh-2", workers=1)
+    assert not out["reproduced"]
+    assert [r["measure"] for r in out["rows"] if not r["within"]] == ["test_neg_elbo"]
+    missing = experiments.reproduce_runs(TINY, [("mnist", "vae", 4, 5)], store / "fresh-3", workers=1)
+    assert missing["missing"] == ["mnist:vae:4:5"] and not missing["reproduced"]

@@ -11,10 +11,14 @@ and ``$VSC_PROFILE`` sets it for everything else (the tests, ``make book PROFILE
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from .config import DataConfig
+from .paths import REPO_ROOT, data_dir
+from .provenance import code_fingerprint
 
 PROFILE_ENV = "VSC_PROFILE"
 
@@ -86,3 +90,31 @@ def glue_markdown(name: str, text: str) -> None:
     from myst_nb import glue
 
     glue(name, Markdown(text), display=False)
+
+
+def _files_digest(folder: Path, pattern: str, contents: bool) -> str:
+    """SHA-256 over the files of ``folder`` matching ``pattern``: their names and sizes, and their
+    bytes when ``contents`` (for small files; the datasets are checked by their own checksums at
+    set-up, so their names and sizes stand for them)."""
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob(pattern) if p.is_file() and not p.name.startswith(".")):
+            digest.update(path.relative_to(folder).as_posix().encode() + str(path.stat().st_size).encode())
+            if contents:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def chapter_key(name: str, profile: str) -> str:
+    """What an executed chapter depends on, as one SHA-256: its notebook, the library's code, the
+    locked requirements, the data, the evidence store and the profile. A chapter in ``book/``
+    stamped with another key is out of date (the plain ``jupyter-book build book/`` executes it
+    again, :mod:`vsc_lib.sphinx_chapters`)."""
+    digest = hashlib.sha256(f"{name}:{profile}:{code_fingerprint()}".encode())
+    digest.update((REPO_ROOT / "notebooks" / f"{name}.ipynb").read_bytes())
+    for lock in ("requirements.txt", "constraints.txt"):
+        if (REPO_ROOT / lock).is_file():
+            digest.update((REPO_ROOT / lock).read_bytes())
+    digest.update(_files_digest(data_dir(), "*", contents=False).encode())
+    digest.update(_files_digest(REPO_ROOT / "evidence", "*.json", contents=True).encode())
+    return digest.hexdigest()[:20]

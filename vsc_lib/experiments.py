@@ -39,7 +39,7 @@ from .evaluation import Evaluation, IWEstimate
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
 from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
-from .training import load_run_data, train_or_load
+from .training import block_timing, load_run_data, train_or_load
 
 #: fraction of the epochs over which the VSC families' KL weight ramps from 0 to 1
 KL_WARMUP_FRACTION = 0.1
@@ -716,6 +716,17 @@ def load_cell(grid: Grid, cell: Cell, cache: Path | str | None = None) -> Traine
     return train_or_load(config, cache=cache, progress=False)
 
 
+def run_timing(run) -> dict:
+    """A run's recorded wall time and computation (:func:`vsc_lib.training.block_timing`); for a
+    stored run whose record gives its computation (a partial record's history is not one row per
+    block), the record's numbers."""
+    record = getattr(run, "record", None)
+    if record is not None and record.data.get("computation_seconds"):
+        return {"recorded_seconds": record.data["train_seconds"],
+                "computation_seconds": record.data["computation_seconds"]}
+    return block_timing(run.history)
+
+
 class StoredRun:
     """A run read from the evidence store, used where a :class:`~vsc_lib.cache.TrainedRun` is:
     ``config``, ``history`` and ``meta`` come from the record; ``model`` is built from the stored
@@ -856,3 +867,58 @@ def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BY
     if size > budget:
         problems.append(f"the store holds {size / 2**20:.2f} MiB, above its budget of {budget / 2**20:.0f} MiB")
     return {"records": len(paths), "per_study": per_study, "bytes": size, "problems": problems}
+
+
+#: a reproduced measure agrees with its record when the difference is within the range of the
+#: stored seeds of its cell's family and J, or within this fraction of the stored value
+REPRODUCE_REL_TOL = 0.01
+
+
+def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: int = 2) -> dict:
+    """Retrain ``cells`` of a study's grid from scratch into ``cache`` (the store ignored), evaluate
+    them as the chapters do, and compare every scalar measure with the stored record.
+
+    A measure agrees when ``|fresh - stored|`` is at most the range of the stored values over the
+    other seeds of the same (dataset, family, J), or :data:`REPRODUCE_REL_TOL` of the stored value.
+
+    Returns:
+        ``{"rows": [{cell, measure, stored, fresh, difference, seed_range, within}], "reproduced": bool,
+        "missing": [cells without a usable record]}``.
+    """
+    import math
+    import os
+
+    stored = {c: stored_record(grid, c).record for c in grid.cells()}
+    missing = [c for c in cells if stored.get(c) is None]
+    wanted = [c for c in cells if c not in missing]
+    previous = os.environ.get(evidence.MODE_ENV)
+    os.environ[evidence.MODE_ENV] = "off"
+    try:
+        fresh = run_grid(grid, workers=workers, cache=cache, cells=wanted, progress=True) if wanted else None
+    finally:
+        if previous is None:
+            os.environ.pop(evidence.MODE_ENV, None)
+        else:
+            os.environ[evidence.MODE_ENV] = previous
+    rows = []
+    for cell in wanted:
+        settings = basic_settings(grid, cell[1])
+        old = stored[cell].evaluation("basic", settings)
+        new = fresh.evaluations[cell].as_dict()
+        # the other seeds' spread: the reproduced record's own value must not widen its tolerance
+        siblings = [stored[c].evaluation("basic", settings) for c in grid.cells()
+                    if c[:3] == cell[:3] and c != cell and stored.get(c) is not None]
+        for measure, value in sorted(old.items()):
+            if measure == "eval_seconds" or not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            if new.get(measure) is None or not math.isfinite(value):
+                continue
+            seeds = [s[measure] for s in siblings if isinstance(s.get(measure), int | float)]
+            seed_range = max(seeds) - min(seeds) if len(seeds) > 1 else 0.0
+            difference = float(new[measure]) - float(value)
+            allowed = max(seed_range, REPRODUCE_REL_TOL * abs(value), 1e-9)
+            rows.append({"cell": ":".join(map(str, cell)), "measure": measure, "stored": value,
+                         "fresh": float(new[measure]), "difference": difference, "seed_range": seed_range,
+                         "within": abs(difference) <= allowed})
+    return {"rows": rows, "reproduced": bool(rows) and all(r["within"] for r in rows) and not missing,
+            "missing": [":".join(map(str, c)) for c in missing]}

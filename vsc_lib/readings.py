@@ -687,18 +687,20 @@ def switch_means(switches: Mapping[int, Sequence], groups: Sequence[str]) -> dic
 
 
 def paper_size_note(available: int, total: int, timings: Sequence[Mapping[str, float]] = ()) -> str:
-    """Whether the full-size grid's runs are in the cache; ``timings``, those found's
+    """Whether the full-size grid's runs are in the cache or the store; ``timings``, those found's
     :func:`vsc_lib.training.block_timing` (the wall time each recorded, pauses of its process
     included, and its computation: the median block time × the number of blocks)."""
     if not available:
         return (f"None of the {total} full-size runs (the authors' 3,000 hidden units and 200,000 iterations of 500, at "
-                "three latent sizes and three seeds) is in this build's run cache, so this section has no numbers. "
+                "three latent sizes and three seeds) is in this build's run cache or the evidence store, so this section has "
+                "no numbers. "
                 "`python scripts/sweep.py --study authors --grid paper` trains them into the cache, resumably (one "
                 "run: `python research/train_cell.py --cell authors:60:0`): about 8.7 hours of computation per run "
                 "on two CPU cores in fp32 (0.156 s per iteration with its evaluations, measured on an AMD Zen 5), far "
                 "less on a GPU (not measured here).")
     text = (f"{available} of the {total} full-size runs {'was' if available == 1 else 'were'} found in the run cache "
-            f"and {'is' if available == 1 else 'are'} evaluated here; the others have not been trained.")
+            f"or the evidence store and {'is' if available == 1 else 'are'} shown here; the others have not been "
+            "trained.")
     if timings:
         recorded = [t["recorded_seconds"] / 3600 for t in timings]
         computed = [t["computation_seconds"] / 3600 for t in timings]

@@ -7,6 +7,9 @@ Smiley recipe: about 9 hours of two threads in fp32 on a Zen 5 CPU) in the backg
     python research/train_cell.py --cell authors:60:0 --progress --json results/full-smiley-progress.json
     python research/train_cell.py --cell authors:60:0 --evaluate-checkpoint --json results/full-smiley-checkpoints.json
 
+A finished run is recorded in the evidence store (``evidence/``) at once, unless ``--no-record``;
+an existing record is kept unless ``--replace``.
+
 The run goes through the run cache, checkpointed after every block of iterations (2,000 for the
 full-size recipe), so a call that is stopped (the end of a session, a reboot) resumes where it
 stopped when called again. ``--evaluate-checkpoint`` evaluates the model of the latest checkpoint
@@ -30,7 +33,7 @@ import torch
 
 from vsc_lib.cache import TrainedRun, _read_history
 from vsc_lib.config import run_name
-from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, run_grid
+from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, record_runs, run_grid
 from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir, write_atomic
 from vsc_lib.training import _same_config, block_timing, train_or_load
@@ -113,6 +116,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--csv", type=Path, default=None, help="merge the cell's evaluation into this CSV")
     parser.add_argument("--json", type=Path, default=None, help="write the wall time and evaluation here")
+    parser.add_argument("--no-record", action="store_true", help="do not record the finished run in the evidence store")
+    parser.add_argument("--replace", action="store_true", help="replace the cell's existing evidence record")
     parser.add_argument("--progress", action="store_true",
                         help="train nothing: report how far the cell's checkpoint has got (to --json if given)")
     parser.add_argument("--evaluate-checkpoint", action="store_true",
@@ -157,6 +162,8 @@ def main() -> None:
     trained = time.perf_counter() - began
     result = run_grid(grid, workers=1, cells=[cell], progress=False)  # cached now: evaluated in this process
     frame = result.frame()
+    if not args.no_record:
+        print("\n".join(record_runs(grid, [cell], replace=args.replace)))
     if args.csv:
         result.merge_csv(args.csv)
     out = {"machine": platform.processor() or platform.machine(), "threads": args.threads, "cell": list(cell),

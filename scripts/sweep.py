@@ -4,7 +4,7 @@ Usage:
   python scripts/sweep.py [--study latent|smiley|selectors|har|authors|ablation|fixed] [--grid quick|book|paper]
                           [--workers 2] [--threads 1] [--dry-run] [--datasets ...] [--families ...]
                           [--latent-dims ...] [--seeds ...] [--epochs N] [--precision fp32|bf16]
-                          [--scheduler tcp://host:8786] [--ship-results] [--grouped]
+                          [--scheduler tcp://host:8786] [--ship-results] [--grouped] [--record [--replace]]
 
 ``--study`` picks a chapter's experiment (``latent``: chapter 6, the default; ``authors`` and
 ``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
@@ -16,7 +16,10 @@ evaluations already in the cache are reused, so an interrupted sweep continues w
 (an unfinished run resumes from its last epoch). Prints the wall time, the training throughput
 and per cell (mean +- sd over seeds) the test -ELBO, the
 active dimensions and the probe accuracies; ``--csv`` writes every run's evaluation. Build the book from that grid with
-``make book PROFILE=paper``.
+``make book PROFILE=paper``. ``--record`` writes every finished run of the study's grid into the
+evidence store (``evidence/``, see ``vsc_lib.evidence``); an existing record is kept unless
+``--replace`` is given, and the sweep says what it recorded, kept and replaced. Runs of a changed
+grid (other epochs or precision) are not runs of the study's grid and are not recorded.
 
 Runs train on Dask workers: by default a LocalCluster of ``--workers`` one-thread processes on
 this machine, started and stopped by the sweep; with ``--scheduler`` (or ``$VSC_DASK_SCHEDULER``)
@@ -30,7 +33,7 @@ import argparse
 import dataclasses
 import statistics
 
-from vsc_lib.experiments import STUDIES, run_grid, summarise
+from vsc_lib.experiments import STUDIES, record_runs, run_grid, summarise
 
 
 def main() -> None:
@@ -52,6 +55,8 @@ def main() -> None:
                         help="the workers do not share the cache folder: send runs and evaluations back to this process")
     parser.add_argument("--grouped", action="store_true",
                         help="train each cell's seeds as one grouped model (vsc_lib.grouped; MLP AE/VAE/fixed-prior VSC)")
+    parser.add_argument("--record", action="store_true", help="record the finished runs in the evidence store")
+    parser.add_argument("--replace", action="store_true", help="with --record: replace existing records")
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--csv", help="also write every cell's evaluation to this CSV file")
     args = parser.parse_args()
@@ -80,6 +85,14 @@ def main() -> None:
     if args.csv:
         result.frame().to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
+    if args.record:
+        study_grid = STUDIES[args.study][args.grid]
+        own = set(study_grid.cells())
+        cells = [c for c in grid.cells() if c in own and grid.config(c) == study_grid.config(c)]
+        if len(cells) < grid.size:
+            print(f"[evidence] {grid.size - len(cells)} runs are not runs of the study's grid (other settings); "
+                  "not recorded")
+        print("\n".join(record_runs(study_grid, cells, replace=args.replace)))
 
 
 if __name__ == "__main__":

@@ -300,8 +300,9 @@ def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
 
 def test_the_full_size_note_says_whether_runs_were_found():
     assert "None of the 9 full-size runs" in readings.paper_size_note(0, 9)
-    assert readings.paper_size_note(2, 9).startswith("2 of the 9 full-size runs were found in the run cache or the evidence store and are ")
-    assert readings.paper_size_note(1, 9).startswith("1 of the 9 full-size runs was found in the run cache or the evidence store and is ")
+    where = "in the run cache or the evidence store"
+    assert readings.paper_size_note(2, 9).startswith(f"2 of the 9 full-size runs were found {where} and are ")
+    assert readings.paper_size_note(1, 9).startswith(f"1 of the 9 full-size runs was found {where} and is ")
     assert "training recorded" not in readings.paper_size_note(2, 9)
     one = {"recorded_seconds": 49644.0, "computation_seconds": 31212.0}
     note = readings.paper_size_note(1, 9, [one])

@@ -229,7 +229,9 @@ SIZE_GRIDS: dict[str, Grid] = {
                   **_AUTHORS_QUICK),
     "book": Grid("size-long", families=SIZE_FAMILIES, latent_dims=(60,), seeds=(0, 1, 2), width=AUTHORS_WIDTH,
                  **_AUTHORS),
-    "paper": Grid("size-full", families=SIZE_FAMILIES, latent_dims=(60,), seeds=(0, 1, 2), **_AUTHORS),
+    # one beta beyond each edge, for a choice at the edge of {4, 16, 64} (size_study.BEYOND)
+    "paper": Grid("size-full", families=(*SIZE_FAMILIES, "authors-beta1", "authors-beta256"), latent_dims=(60,),
+                  seeds=(0, 1, 2), **_AUTHORS),
 }
 # the fixed prior on MNIST and Fashion-MNIST at alpha = 0.01, J = 200: the authors' spike form and their long
 # spike-only phase against the book's sigmoid spike, with and without it

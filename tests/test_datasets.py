@@ -125,10 +125,10 @@ def test_a_new_dataset_module_in_the_package_is_found_without_touching_any_other
 def test_the_readme_example_registers_a_dataset(monkeypatch):
     from vsc_lib.paths import REPO_ROOT
 
-    text = (REPO_ROOT / "README.md").read_text()
-    block = text.split("### Adding a dataset or a model variant", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    text = (REPO_ROOT / "docs" / "library.md").read_text()
+    block = text.split("## Adding a dataset or a model variant", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.setattr(datasets, "_REGISTRY", dict(datasets._REGISTRY))
-    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    exec(compile(block, "docs/library.md", "exec"), {})  # noqa: S102 - the documented example
     assert datasets.get("toy").load("train", subset=10).x.shape == (10, 5)
     assert RunConfig(DataConfig("toy"), ModelConfig(kind="vae", likelihood="gaussian")).input_shape == (5,)
 

@@ -125,11 +125,11 @@ def test_command_line_fits_and_encodes_a_npy_file(tmp_path):
 
 @pytest.mark.slow
 def test_the_readme_example_runs(tmp_path, monkeypatch):
-    text = (REPO_ROOT / "README.md").read_text()
-    block = text.split("### Your own data", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    text = (REPO_ROOT / "docs" / "library.md").read_text()
+    block = text.split("## Your own data", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.setenv("VSC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
-    exec(compile(block, "README.md", "exec"), {})  # noqa: S102 - the README's own example
+    exec(compile(block, "docs/library.md", "exec"), {})  # noqa: S102 - the documented example
     assert (tmp_path / "model.vsc").is_file()
 
 

@@ -175,8 +175,18 @@ def test_switch_groups_finds_a_group_switched_by_one_spike():
     (hat,) = switch_groups(model, x, present, corr, [0], ["hat"], detect)
     assert hat.latents == (0,) and hat.by == "spike"
     assert (hat.recon_has, hat.recon_lacks, hat.drawn_on, hat.left_on) == (100.0, 0.0, 100.0, 0.0)
+    assert hat.agreement == 100.0
     (none,) = switch_groups(model, x, present, torch.zeros(2, 1), [0], ["hat"], detect)
     assert none.latents == () and none.drawn_on is None
+
+    # a decoder that draws noise: the detector sees the bar everywhere, in reconstructions too;
+    # no face lacking the hat reads correctly, so nothing counts as switched on or off
+    def noise(z):
+        return torch.randn(len(z), 1, 4, 4, generator=torch.Generator().manual_seed(0)) * 10.0 + 20.0
+
+    model.decode = noise
+    (broken,) = switch_groups(model, x, present, corr, [0], ["hat"], detect)
+    assert (broken.drawn_on, broken.left_on, broken.agreement) == (0.0, 100.0, 50.0)
 
 
 def test_spike_groups_tells_one_group_from_a_combination():

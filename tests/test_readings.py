@@ -283,7 +283,7 @@ NBSP = readings.NBSP
 def _switch(group, latents, by, drawn_on, left_on):
     from vsc_lib.analysis import GroupSwitch
 
-    return GroupSwitch(group, tuple(latents), by, 90.0, 5.0, drawn_on, left_on, 95.0)
+    return GroupSwitch(group, tuple(latents), by, 90.0, 5.0, drawn_on, left_on, 95.0, 92.5)
 
 
 def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
@@ -292,6 +292,7 @@ def test_switch_table_and_means_average_only_the_seeds_that_tied_latents():
     table = readings.switch_table(switches, ["hat", "tie"])
     assert table["latents"] == [f"1{NBSP}/ 2", f"0{NBSP}/ 0"] and table["by"] == ["slab values / spike", "–"]
     assert table["on"][0] == f"70{NBSP}±{NBSP}14" and table["on"][1] == "–"
+    assert table["read right"][0].startswith("92")
     means = readings.switch_means(switches, ["hat", "tie"])
     assert means == {"hat": (70.0, 20.0, "spike")}  # the tie had no latents on any seed: left out
     only_slab = {0: [_switch("hat", [3], "slab values", 50.0, 50.0)]}

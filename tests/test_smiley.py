@@ -131,3 +131,33 @@ def test_prepare_command_generates_both_splits_once(tmp_path, monkeypatch, capsy
     assert [(tmp_path / "smiley" / f).stat().st_mtime_ns for f in files] == stamp
     assert "ready (300 images)" in capsys.readouterr().out
     assert smiley.main(["generate"]) == 2
+
+
+def test_a_decoder_that_draws_noise_switches_no_attribute(data):
+    """The detector reads uniform noise, scaled so its brightest pixel is white, as showing every
+    group; switching counts only faces whose reconstruction it reads right, so noise scores 0."""
+    from vsc_lib.config import ModelConfig
+    from vsc_lib.models import build_model
+
+    noise = np.random.default_rng(0).random((600, 1, 32, 32))
+    noise /= noise.max(axis=(1, 2, 3), keepdims=True)
+    assert smiley.detect_groups(noise).all()  # what fooled the earlier measure
+    model = build_model(ModelConfig(kind="vsc", latent_dim=4, hidden_dim=8), (1, 32, 32))
+    generator = torch.Generator().manual_seed(1)
+
+    def draw_noise(z):
+        u = torch.rand(len(z), 1, 32, 32, generator=generator)
+        u = u / u.amax(dim=(1, 2, 3), keepdim=True)
+        return torch.logit(u.clamp(1e-4, 1 - 1e-4))  # the Bernoulli likelihood's mean is sigmoid(logits)
+
+    model.decode = draw_noise
+    x = torch.as_tensor(data.images[:600], dtype=torch.float32).reshape(-1, 1, 32, 32)
+    present = np.stack([data.present[:600, g] for g in range(4)], 1)
+    corr = torch.zeros(4, len(smiley.FACTORS))
+    corr[:, :] = 0.0
+    corr[0, list(smiley.FACTORS).index(smiley.GROUPS["hat"][0])] = 0.9
+    switches = analysis.switch_groups(model, x, present, corr, smiley.GROUP_OF_FACTOR, list(smiley.GROUPS),
+                                      smiley.detect_groups, per_group=200)
+    hat = next(s for s in switches if s.group == "hat")
+    assert hat.latents == (0,) and hat.drawn_on == 0.0 and hat.left_on == 100.0
+    assert hat.agreement < 100.0

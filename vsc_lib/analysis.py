@@ -235,10 +235,15 @@ class GroupSwitch:
             ``"slab values"`` when they only change value; None without latents.
         recon_has, recon_lacks: the detector finds the group in the plain reconstructions of
             faces that have it / lack it.
-        drawn_on: faces that lack it and show it after its latents are set to their typical
-            state on faces that have it (None without latents).
+        agreement: faces (with and without it) whose plain reconstruction the detector reads
+            correctly for this group: a switch is only counted on those faces.
+        drawn_on: faces that lack it, whose reconstruction reads correctly without it, and that
+            show it after its latents are set to their typical state on faces that have it
+            (None without latents). A decoder whose reconstructions the detector cannot read
+            (one that draws noise) scores 0 here, not 100.
         left_on: faces that have it and still show it after the latents are set to their
-            typical state on faces that lack it.
+            typical state on faces that lack it, counting every face whose reconstruction does
+            not read correctly with it as left on (a switch off that cannot be seen is no switch).
         others_kept: how often the other groups' detections stay as in the reconstruction.
     """
 
@@ -250,6 +255,7 @@ class GroupSwitch:
     drawn_on: float | None = None
     left_on: float | None = None
     others_kept: float | None = None
+    agreement: float | None = None
 
 
 def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, group_of_source, names, detect,
@@ -273,8 +279,10 @@ def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, grou
     for g, name in enumerate(names):
         has, lacks = np.flatnonzero(present[:, g])[:per_group], np.flatnonzero(~present[:, g])[:per_group]
         dims = dims_of[g]
+        read_has, read_lacks = found[has, g], ~found[lacks, g]  # the detector reads the reconstruction right
+        agreement = 100 * float(np.concatenate([read_has, read_lacks]).mean())
         base = {"group": name, "latents": tuple(dims), "recon_has": 100 * float(found[has, g].mean()),
-                "recon_lacks": 100 * float(found[lacks, g].mean())}
+                "recon_lacks": 100 * float(found[lacks, g].mean()), "agreement": agreement}
         if not dims:
             out.append(GroupSwitch(by=None, **base))
             continue
@@ -287,7 +295,8 @@ def switch_groups(model: LatentModel, x: Tensor, present, abs_corr: Tensor, grou
                                found_off[:, others] == found[has][:, others]])
         kept = same.mean() if same.size else 1.0  # no other group: nothing to disturb
         out.append(GroupSwitch(by="spike" if bool(((on_values == 0) != (off_values == 0)).any()) else "slab values",
-                               drawn_on=100 * float(found_on[:, g].mean()), left_on=100 * float(found_off[:, g].mean()),
+                               drawn_on=100 * float((read_lacks & found_on[:, g]).mean()),
+                               left_on=100 - 100 * float((read_has & ~found_off[:, g]).mean()),
                                others_kept=100 * float(kept), **base))
     return out
 

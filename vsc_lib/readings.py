@@ -657,7 +657,8 @@ def _spread(values: Sequence[float]) -> str:
 def switch_table(switches: Mapping[int, Sequence], groups: Sequence[str]) -> dict[str, list[str]]:
     """Columns of the switching table from ``switches[seed] = [GroupSwitch per group]``: each
     percentage as mean ± sd over the seeds where the group had latents ("–" where none had)."""
-    columns = {"latents": [], "by": [], "recon., has": [], "recon., lacks": [], "on": [], "off": [], "others kept": []}
+    columns = {"latents": [], "by": [], "recon., has": [], "recon., lacks": [], "read right": [], "on": [], "off": [],
+               "others kept": []}
     for g, _ in enumerate(groups):
         cells = [per_seed[g] for per_seed in switches.values()]
         tied = [c for c in cells if c.latents]
@@ -666,6 +667,7 @@ def switch_table(switches: Mapping[int, Sequence], groups: Sequence[str]) -> dic
         columns["by"].append(" / ".join(kinds) or "–")
         columns["recon., has"].append(_spread([c.recon_has for c in cells]))
         columns["recon., lacks"].append(_spread([c.recon_lacks for c in cells]))
+        columns["read right"].append(_spread([c.agreement for c in cells if c.agreement is not None]))
         columns["on"].append(_spread([c.drawn_on for c in tied]))
         columns["off"].append(_spread([c.left_on for c in tied]))
         columns["others kept"].append(_spread([c.others_kept for c in tied]))

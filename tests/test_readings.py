@@ -192,6 +192,27 @@ def test_authors_claim_holds_and_fails_for_each_reason():
     assert "is not borne out here" in readings.authors_reading((18, 40, 60), tied, beta, 3)
 
 
+def test_authors_claim_reads_block_d_both_ways_with_intervals():
+    good = {"used": _per_j([11, 12, 12]), "switched": _per_j([9, 9, 10]), "always_on": _per_j([2, 3, 2]),
+            "active": _per_j([5, 5, 5]), "D": _per_j([0.5, 0.5, 0.5], 0.05)}
+    beta = {"D": _per_j([0.2, 0.2, 0.2], 0.05)}
+    above = {J: ([0.50, 0.52, 0.49], [0.20, 0.22, 0.21]) for J in (18, 40, 60)}
+    tests, holds = readings.authors_claim((18, 40, 60), good, beta, above)
+    assert holds and tests["better"] and not tests["worse"]
+    text = readings.authors_reading((18, 40, 60), good, beta, 3, above)
+    assert "At $J$ = 40: block D: VSC is above the β-VAE" in text and "95 % interval" in text
+    # the chapter-7 situation: the beta-VAE above VSC at one J is said, not hidden
+    below = above | {40: ([0.39, 0.34, 0.44], [0.48, 0.52, 0.50])}
+    tests, holds = readings.authors_claim((18, 40, 60), good, beta, below)
+    assert not holds and tests["worse"]
+    text = readings.authors_reading((18, 40, 60), good, beta, 3, below)
+    assert "block D: the β-VAE is above VSC" in text and "is above VSC's at some J" in text
+    none = {J: ([0.40, 0.45, 0.42], [0.41, 0.44, 0.46]) for J in (18, 40, 60)}
+    tests, holds = readings.authors_claim((18, 40, 60), good, beta, none)
+    assert not holds and not tests["worse"] and not tests["better"]
+    assert "no difference detected" in readings.authors_reading((18, 40, 60), good, beta, 3, none)
+
+
 def test_ablation_names_the_ingredients_the_structure_depends_on():
     base = {"used": 11, "switched": 8}
     rows = {"nu": {"used": 40, "switched": 0}, "width": {"used": 10, "switched": 8}}
@@ -270,7 +291,9 @@ def test_smiley_verdict_reports_the_claim_the_spikes_and_the_ablation():
     spikes = {"switched": 22, "one": {"hat": 1}, "several": 17, "none": 4}
     text = readings.smiley_verdict(tests, False, {"nu": "breaks it", "width": "keeps it"}, {"nu": "no sharpening"},
                                    {"hat": (100.0, 0.0, "spike"), "bow tie": (90.0, 5.0, "spike")}, spikes)
-    assert "**does not support the whole claim**" in text and "not clearly above" in text
+    assert "**does not support the whole claim**" in text and "its block disentanglement is not above" in text
+    worse = readings.smiley_verdict(tests | {"worse": True}, False, {}, {}, {})
+    assert "the tuned β-VAE's block disentanglement is above VSC's at some $J$" in worse
     assert "Of the 22 dimensions its spikes switch (over the seeds), 1 follow one attribute group and 17" in text
     assert "kinds of faces" in text and "no sharpening" in text and "drew one on 100 %" in text
     good = readings.smiley_verdict({"structure": True, "steady": True, "better": True}, True, {}, {}, {})

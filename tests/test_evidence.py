@@ -214,3 +214,12 @@ def test_reproduction_agrees_with_an_honest_record_and_catches_a_doctored_one(st
     assert [r["measure"] for r in out["rows"] if not r["within"]] == ["test_neg_elbo"]
     missing = experiments.reproduce_runs(TINY, [("mnist", "vae", 4, 5)], store / "fresh-3", workers=1)
     assert missing["missing"] == ["mnist:vae:4:5"] and not missing["reproduced"]
+
+
+def test_cached_cells_never_offers_a_record_whose_evaluation_settings_changed(store, capsys):
+    _recorded(store)
+    assert set(experiments.cached_cells(TINY, cache=store / "nothing")) == set(TINY.cells())
+    changed = dataclasses.replace(TINY, elbo_samples=3)  # the same runs, evaluated otherwise
+    experiments.STUDIES["tiny"]["book"] = changed
+    assert experiments.cached_cells(changed, cache=store / "nothing") == []
+    assert "holds no evaluation with the settings" in capsys.readouterr().out

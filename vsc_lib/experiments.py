@@ -694,8 +694,21 @@ def cached_cells(grid: Grid, cache: Path | str | None = None) -> list[Cell]:
     """The cells of ``grid`` whose trained runs are in the run cache or the evidence store
     (nothing is trained): how a chapter shows the paper-size runs that someone has trained."""
     root = Path(cache) if cache is not None else cache_dir()
-    return [cell for cell in grid.cells()
-            if (root / run_name(grid.config(cell))).is_dir() or stored_record(grid, cell).record is not None]
+    out = []
+    for cell in grid.cells():
+        if (root / run_name(grid.config(cell))).is_dir():
+            out.append(cell)
+            continue
+        record = stored_record(grid, cell).record
+        if record is None:
+            continue
+        if record.evaluation("basic", basic_settings(grid, cell[1])) is None:
+            # reading it would train the run (hours for a full-size one): say so instead
+            print(f"[evidence] {record.path} holds no evaluation with the settings the current code uses; "
+                  "it is not shown. Re-evaluate its run and re-record it (scripts/record.py --replace).")
+            continue
+        out.append(cell)
+    return out
 
 
 def best_latent_dims(result: SweepResult) -> dict[tuple[str, str], int]:

@@ -29,9 +29,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from . import analysis, datasets, evidence, metrics
+from . import analysis, datasets, disentanglement, evidence, metrics
 from .cache import TrainedRun, cached_evaluation, has_evaluation
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
@@ -274,6 +275,21 @@ def validation_split(grid: Grid, dataset: str):
     full = load_dataset(dataset, "train", subset=grid.num_train + grid.num_validation)
     factors = None if full.factors is None else full.factors[grid.num_train:]
     return full.x[grid.num_train:], factors
+
+
+def standard_scores(run: TrainedRun, grid: Grid) -> dict:
+    """MIG, SAP and DCI (:mod:`vsc_lib.disentanglement`) of the run's deterministic code on the
+    test examples against their ground-truth sources (Smiley), cached as evaluation ``scores``."""
+
+    def compute() -> dict:
+        _, test = load_run_data(run.config)
+        if test.factors is None:
+            raise ValueError(f"{run.config.data.dataset} has no ground-truth sources to score a code against.")
+        codes = metrics.latent_codes(run.model, test.x).numpy()
+        return disentanglement.scores(codes, np.asarray(test.factors))
+
+    return cached_evaluation(run, "scores", {"code": "default", "num_test": grid.num_test, "mig_bins": 20,
+                                             "dci": "lasso-0.01"}, compute)
 
 
 def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:

@@ -48,6 +48,7 @@ from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger as papermill_logger
 
 from vsc_lib.book import chapter_key
+from vsc_lib.sphinx_chapters import toc_chapters
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -222,7 +223,7 @@ def main() -> int:
     cell_timeout = args.cell_timeout if args.cell_timeout is not None else CELL_TIMEOUT[args.profile]
     if cell_timeout is not None and cell_timeout <= 0:
         parser.error(f"--cell-timeout {cell_timeout:g}: give a positive whole number of seconds")
-    names = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    names = toc_chapters(ROOT / "_toc.yml")  # every chapter the table of contents names, whatever its file name
     if args.only:
         names = [n for n in names if n in args.only]
     timings = {}

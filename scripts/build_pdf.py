@@ -29,6 +29,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from check_html import launch  # noqa: E402  (the HTML check's Chromium, same flags)
 
+from vsc_lib.sphinx_chapters import toc_chapters  # noqa: E402  (chapters are found by the table of contents)
+
 #: print styles: no navigation chrome, figures and tables kept whole, code wrapped
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
@@ -57,7 +59,7 @@ def out_folder(profile: str) -> Path:
 def single_page(profile: str) -> Path:
     """Render the executed chapters into one HTML page; returns its path."""
     source, out = source_folder(profile), out_folder(profile)
-    missing = [p.stem for p in sorted((ROOT / "notebooks").glob("0*.ipynb")) if not (source / p.name).is_file()]
+    missing = [name for name in toc_chapters(ROOT / "_toc.yml") if not (source / f"{name}.ipynb").is_file()]
     if missing:
         print(f"[pdf] executing the chapters not yet executed for the {profile} profile: {', '.join(missing)}", flush=True)
         result = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_book.py"), "--profile", profile,

@@ -19,13 +19,15 @@ import re
 import sys
 from pathlib import Path
 
+from vsc_lib.sphinx_chapters import toc_chapters
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def chapter_titles() -> list[str]:
     """The first heading of every chapter notebook and prose page listed in _toc.yml."""
     titles = []
-    for notebook in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+    for notebook in (ROOT / "notebooks" / f"{name}.ipynb" for name in toc_chapters(ROOT / "_toc.yml")):
         for cell in json.loads(notebook.read_text())["cells"]:
             if cell["cell_type"] == "markdown":
                 match = re.search(r"^# (.+)$", "".join(cell["source"]), re.M)

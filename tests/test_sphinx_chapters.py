@@ -11,8 +11,20 @@ from vsc_lib.paths import REPO_ROOT
 
 def test_every_chapter_of_the_table_of_contents_is_found_there():
     names = sphinx_chapters.toc_chapters(REPO_ROOT / "_toc.yml")
-    assert names == sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert names == sorted(p.stem for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))  # in ToC order
     assert "intro" not in names and "conclusion" not in names  # prose pages are not executed
+
+
+def test_a_chapter_with_any_file_name_is_found_in_toc_order(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("zeta", "alpha", "10_tenth"):
+        (notebooks / f"{name}.ipynb").write_text("{}")
+    toc = tmp_path / "_toc.yml"
+    toc.write_text("format: jb-book\nroot: intro\nparts:\n  - chapters:\n    - file: zeta\n    - file: 10_tenth\n"
+                   "      sections:\n        - file: alpha\n    - file: conclusion\n")
+    monkeypatch.setattr(sphinx_chapters, "NOTEBOOKS", notebooks)
+    assert sphinx_chapters.toc_chapters(toc) == ["zeta", "10_tenth", "alpha"]
 
 
 def _stamp(folder: Path, name: str, profile: str, key: str) -> None:

@@ -27,19 +27,25 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 
 
 def toc_chapters(toc: Path) -> list[str]:
-    """The files of the table of contents that are chapter notebooks in ``notebooks/``."""
+    """The files of the table of contents that are chapter notebooks in ``notebooks/``, in the
+    table's order."""
     import yaml
 
-    names, stack = [], [yaml.safe_load(toc.read_text())]
-    while stack:
-        node = stack.pop()
+    names: list[str] = []
+
+    def walk(node) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("file"), str):
                 names.append(Path(node["file"]).stem)
-            stack.extend(v for v in node.values() if isinstance(v, list | dict))
+            for value in node.values():
+                if isinstance(value, list | dict):
+                    walk(value)
         elif isinstance(node, list):
-            stack.extend(node)
-    return sorted(n for n in set(names) if (NOTEBOOKS / f"{n}.ipynb").is_file())
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(toc.read_text()))
+    return [n for n in dict.fromkeys(names) if (NOTEBOOKS / f"{n}.ipynb").is_file()]
 
 
 def is_current(name: str, profile: str, folder: Path = BOOK) -> bool:

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from vsc_lib.experiments import AUTHORS_GRIDS, CSV_MATRICES, run_grid
+from vsc_lib.experiments import AUTHORS_GRIDS, CSV_MATRICES, record_runs, run_grid
 from vsc_lib.recipes import SMILEY, recipe_config
 from vsc_lib.training import load_run_data, train
 
@@ -90,6 +90,8 @@ def main() -> None:
             "wall_seconds": time.perf_counter() - began, "trained": result.trained,
             "train_seconds_summed": result.train_seconds}
     result.merge_csv(args.csv)
+    # into the evidence store (set VSC_EVIDENCE_DIR to a folder that comes back from a lent machine)
+    print("\n".join(record_runs(grid, args.cells, cache=args.cache)), flush=True)
     frame = result.frame()
     out["rows"] = frame.drop(columns=[c for c in CSV_MATRICES if c in frame]).to_dict(orient="records")
     print(json.dumps(out, indent=1, default=str))

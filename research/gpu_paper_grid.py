@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from vsc_lib.experiments import GRIDS, run_grid
+from vsc_lib.experiments import GRIDS, record_runs, run_grid
 
 KEY = ["dataset", "family", "latent_dim"]
 
@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, default=Path("results/sweep-paper-subset.csv"))
     parser.add_argument("--allow-cpu", action="store_true", help="run without a GPU (a check of the script)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--record", action="store_true",
+                        help="record the trained runs in the evidence store ($VSC_EVIDENCE_DIR or evidence/)")
     args = parser.parse_args()
     if not torch.cuda.is_available() and not args.allow_cpu:
         raise SystemExit("no CUDA device here: this script measures the GPU (use --allow-cpu with --grid quick to "
@@ -65,6 +67,8 @@ def main() -> None:
         began = time.perf_counter()
         result = run_grid(grid, workers=args.workers, threads=1, cache=cache, progress=True, grouped=True)
         out["wall_seconds"] = time.perf_counter() - began
+        if args.record:  # before the temporary cache goes: the store keeps the runs
+            print("\n".join(record_runs(grid, cache=cache)), flush=True)
     out["trained"], out["train_seconds_summed"] = result.trained, result.train_seconds
     out["within_15_minutes"] = out["wall_seconds"] <= 15 * 60
     frame = result.frame()

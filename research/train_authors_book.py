@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, CSV_KEY, run_grid
+from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, CSV_KEY, record_runs, run_grid
 
 AUTHORS, ABLATION = AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]
 
@@ -79,6 +79,7 @@ def main() -> None:
             result = run_grid(grid, workers=args.workers, threads=1, cells=chunk, progress=False)
             print(f"[{name}] {chunk}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
             result.merge_csv(csv_path(grid))  # locked: --shard processes share the CSV
+            print("\n".join(record_runs(grid, chunk)), flush=True)  # into the evidence store, at once
 
 
 if __name__ == "__main__":

@@ -16,14 +16,14 @@ from vsc_lib.training import train
 
 
 def test_the_registry_holds_the_books_datasets_and_the_user_array():
-    assert datasets.names() == ("mnist", "fashion_mnist", "smiley", "har", "array")
+    assert datasets.names() == ("mnist", "fashion_mnist", "smiley", "har", "array", "atoms", "atoms-m24-k3")
     assert datasets.get("har").likelihoods == ("gaussian",)
     assert datasets.get("mnist").likelihoods == ("bernoulli", "normalised_gaussian")
     assert datasets.get("smiley").has_factors and not datasets.get("mnist").has_factors
     assert not datasets.get("array").stored and datasets.get("array").input_shape is None
 
 
-@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "smiley", "har"])
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "smiley", "har", "atoms", "atoms-m24-k3"])
 def test_each_stored_dataset_loads_as_it_describes_itself(name):
     spec = datasets.get(name)
     split = spec.load("test", subset=50)

@@ -5,7 +5,7 @@ real values, which decides the likelihoods a run may use), its class names, its 
 factors if it has any, how its files are prepared and verified, and how one split is read.
 Everything else in the library asks the registry (:func:`get`) instead of keeping its own list.
 
-Registered: ``mnist``, ``fashion_mnist`` (IDX files from offline sources), ``smiley`` (generated),
+Registered: ``mnist``, ``fashion_mnist`` (IDX files from offline sources), ``smiley`` and ``atoms`` (generated),
 ``har`` (UCI HAR windows) and ``array`` (a user's own array, see :mod:`vsc_lib.fit`).
 
 Adding a dataset is one module in this package that builds a :class:`Dataset` and calls

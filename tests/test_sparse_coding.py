@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vsc_lib import atoms, sparse_coding as sc
+from vsc_lib import atoms
+from vsc_lib import sparse_coding as sc
 from vsc_lib.integrity import DataIntegrityError
 
 

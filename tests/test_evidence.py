@@ -37,19 +37,19 @@ def _recorded(store):
     return first
 
 
-def test_weights_export_round_trips_at_float16_and_refuses_other_bytes():
+def test_weights_export_at_float16_round_trips_through_the_librarys_format(tmp_path):
+    from vsc_lib.fit import export_model, load_model
+
     model = build_model(TINY.config(CELL).model, (1, 28, 28))
-    state = model.state_dict()
-    back = evidence.import_weights(evidence.export_weights(state))
-    assert set(back) == set(state)
-    for name, tensor in state.items():
-        assert back[name].shape == tensor.shape and back[name].dtype == torch.float32
-        assert torch.allclose(back[name], tensor, rtol=1e-3, atol=1e-4)
-    with pytest.raises(evidence.CorruptEvidenceError, match="not a weights file"):
-        evidence.import_weights(b"{}garbage", "w.vscw")
-    cut = evidence.export_weights(state)[:-10]
-    with pytest.raises(evidence.CorruptEvidenceError, match="cut short"):
-        evidence.import_weights(cut, "w.vscw")
+    path = export_model(model, tmp_path / "m.vsc", precision="float16")
+    full = export_model(model, tmp_path / "f.vsc")
+    assert path.stat().st_size < 0.7 * full.stat().st_size
+    back = load_model(path)
+    for name, tensor in model.state_dict().items():
+        assert back.state_dict()[name].dtype == torch.float32
+        assert torch.allclose(back.state_dict()[name], tensor, rtol=1e-3, atol=1e-4)
+    with pytest.raises(ValueError, match="float32' or 'float16"):
+        export_model(model, tmp_path / "x.vsc", precision="int8")
 
 
 def test_a_fresh_cache_reads_every_run_and_evaluation_from_the_store(store, monkeypatch):
@@ -84,7 +84,7 @@ def test_stored_weights_decode_like_the_trained_model(store):
     _recorded(store)
     trained = experiments.load_cell(TINY, CELL, cache=store / "cache-a")
     own = evidence.evidence_dir() / evidence.cell_file("tiny", "book", CELL)
-    evidence.write_record(json.loads(own.read_text()), replace=True, weights=trained.model.state_dict())
+    evidence.write_record(json.loads(own.read_text()), replace=True, model=trained.model)
     run = experiments.load_cell(TINY, CELL, cache=store / "empty")
     assert isinstance(run, experiments.StoredRun) and run.record.weights["dtype"] == "float16"
     x = torch.rand(5, 1, 28, 28)
@@ -150,7 +150,7 @@ def test_weights_whose_checksum_differs_are_refused(store):
     _recorded(store)
     trained = experiments.load_cell(TINY, CELL, cache=store / "cache-a")
     path, _ = evidence.write_record(json.loads((evidence.evidence_dir() / evidence.cell_file("tiny", "book", CELL))
-                                               .read_text()), replace=True, weights=trained.model.state_dict())
+                                               .read_text()), replace=True, model=trained.model)
     weights = evidence.evidence_dir() / json.loads(path.read_text())["weights"]["file"]
     payload = bytearray(weights.read_bytes())
     payload[-1] ^= 0xFF

@@ -5,7 +5,7 @@ the chapters read from a run (its configuration, training history and every eval
 from it) in ``evidence/`` at the repository root, one JSON file per run::
 
     evidence/<study>/<profile>/<dataset>_<family>_j<J>_s<seed>.json   one record per grid cell
-    evidence/weights/<run name>.vscw                                   weights of the runs the book decodes with
+    evidence/weights/<run name>.vsc                                    weights of the runs the book decodes with
 
 A run is taken from, in order: the local run cache, the store, training (:func:`vsc_lib.experiments.run_grid`).
 A record is used only when the run it names (configuration hash and cache version) is exactly the
@@ -19,8 +19,9 @@ configuration that does not hash to the run it names, weights whose SHA-256 diff
 build, ``make book FRESH=1``) or ``only`` (never train a run of a stored grid).
 
 Weights are kept only for the runs the book decodes with (the explorers and the switching and
-generation figures), in this module's own format (:func:`export_weights`): one JSON header line
-naming each tensor's shape and byte range, then the tensors as little-endian float16. No pickle.
+generation figures), in the library's own export format (:func:`vsc_lib.fit.export_model`: a zip of
+the configuration as JSON and the weights as NumPy arrays, read without unpickling anything) at
+float16, widened to float32 when loaded.
 """
 
 from __future__ import annotations
@@ -34,10 +35,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-import torch
-
 from .config import CACHE_VERSION, RunConfig, config_hash, run_name
+from .fit import export_model
+from .fit import load_model as load_exported
 from .paths import REPO_ROOT, write_atomic
 from .provenance import code_fingerprint, cpu_model, git_commit
 from .training import block_timing
@@ -88,47 +88,6 @@ def cell_file(study: str, profile: str, cell: tuple) -> Path:
     """Where the record of one grid cell lives, relative to the store."""
     dataset, family, latent_dim, seed = cell
     return Path(study) / profile / f"{dataset}_{family}_j{latent_dim}_s{seed}.json"
-
-
-# ---------------------------------------------------------------------------------------------
-# weights
-
-
-def export_weights(state: dict[str, torch.Tensor]) -> bytes:
-    """A state dict as bytes: a JSON header line (name -> shape, offset, length), then each
-    floating tensor as little-endian float16 (integer tensors as little-endian int64)."""
-    header, chunks, offset = {}, [], 0
-    for name, tensor in state.items():
-        array = tensor.detach().cpu().numpy()
-        kind = WEIGHTS_DTYPE if np.issubdtype(array.dtype, np.floating) else "int64"
-        data = np.ascontiguousarray(array.astype("<f2" if kind == WEIGHTS_DTYPE else "<i8")).tobytes()
-        header[name] = {"shape": list(array.shape), "dtype": kind, "offset": offset, "length": len(data)}
-        chunks.append(data)
-        offset += len(data)
-    return json.dumps(header, sort_keys=True).encode() + b"\n" + b"".join(chunks)
-
-
-def import_weights(payload: bytes, source: str = "weights") -> dict[str, torch.Tensor]:
-    """The state dict of :func:`export_weights`'s bytes, as float32 (int64) tensors.
-
-    Raises:
-        CorruptEvidenceError: the bytes are not in that format (``source`` names the file).
-    """
-    line, _, body = payload.partition(b"\n")
-    try:
-        header = json.loads(line)
-        state = {}
-        for name, entry in header.items():
-            raw = body[entry["offset"]:entry["offset"] + entry["length"]]
-            if len(raw) != entry["length"]:
-                raise ValueError(f"tensor {name} is cut short")
-            dtype = "<f2" if entry["dtype"] == WEIGHTS_DTYPE else "<i8"
-            array = np.frombuffer(raw, dtype=dtype).reshape(entry["shape"])
-            state[name] = torch.from_numpy(array.astype(np.float32 if dtype == "<f2" else np.int64))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise CorruptEvidenceError(f"{source} is not a weights file of the evidence store ({error}). "
-                                   f"Restore it with `git checkout -- {source}` or re-record its run.") from None
-    return state
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,10 +255,11 @@ def _store_lock(root: Path):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def write_record(record: dict, replace: bool = False, weights: dict[str, torch.Tensor] | None = None,
+def write_record(record: dict, replace: bool = False, model=None,
                  root: Path | None = None) -> tuple[Path, dict | None]:
-    """Write ``record`` (and ``weights``, a state dict, exported at float16) into the store,
-    atomically and under the store's lock, so two processes recording one run cannot corrupt it.
+    """Write ``record`` (and ``model``'s weights, exported at float16 by
+    :func:`vsc_lib.fit.export_model`) into the store, atomically and under the store's lock, so two
+    processes recording one run cannot corrupt it.
 
     Returns:
         the record's path and the replaced record's summary (run, recorded time), or None.
@@ -319,18 +279,19 @@ def write_record(record: dict, replace: bool = False, weights: dict[str, torch.T
                 old = json.loads(path.read_text())
                 replaced = {"run": old.get("run"), "recorded_utc": old.get("recorded_utc")}
             replaced = replaced or {"run": "unreadable", "recorded_utc": None}
-        if weights is not None:
-            payload = export_weights(weights)
-            file = Path("weights") / f"{record['run']}.vscw"
-            write_atomic(root / file, payload)
+        if model is not None:
+            file = Path("weights") / f"{record['run']}.vsc"
+            export_model(model, root / file, overwrite=True, precision=WEIGHTS_DTYPE)
+            payload = (root / file).read_bytes()
             record = dict(record, weights={"file": file.as_posix(), "sha256": hashlib.sha256(payload).hexdigest(),
                                            "dtype": WEIGHTS_DTYPE, "bytes": len(payload)})
         write_atomic(path, (json.dumps(record, indent=1, sort_keys=True, default=float) + "\n").encode())
     return path, replaced
 
 
-def load_weights(record: Record, root: Path | None = None) -> dict[str, torch.Tensor]:
-    """The state dict stored with ``record`` (checked against its SHA-256)."""
+def load_model(record: Record, root: Path | None = None):
+    """The model stored with ``record`` (its file checked against the SHA-256 in the record), in
+    eval mode on the CPU."""
     root = Path(root) if root is not None else evidence_dir()
     if record.weights is None:
         raise EvidenceError(f"{record.path} stores no weights: its run must be trained to be decoded.")
@@ -341,7 +302,10 @@ def load_weights(record: Record, root: Path | None = None) -> dict[str, torch.Te
         raise _corrupt(record.path, f"its weights file {file} cannot be read ({error})") from None
     if hashlib.sha256(payload).hexdigest() != record.weights["sha256"]:
         raise _corrupt(record.path, f"its weights file {file} does not match the SHA-256 in the record")
-    return import_weights(payload, str(file))
+    try:
+        return load_exported(file)
+    except ValueError as error:
+        raise _corrupt(record.path, str(error)) from None
 
 
 # ---------------------------------------------------------------------------------------------

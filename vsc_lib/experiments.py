@@ -780,11 +780,7 @@ class StoredRun:
     def model(self):
         if self._model is None:
             if self.record.weights is not None:
-                from .models import build_model
-
-                model = build_model(self.config.model, self.config.input_shape)
-                model.load_state_dict(evidence.load_weights(self.record))
-                model.eval()
+                model = evidence.load_model(self.record)
                 model.kl_anneal = 1.0
                 self._model = model
             else:
@@ -852,7 +848,7 @@ def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = Fal
         record = evidence.make_record(*key, cell, run, evaluations)
         try:
             path, replaced = evidence.write_record(record, replace=replace,
-                                                   weights=run.model.state_dict() if cell in decoded else None)
+                                                   model=run.model if cell in decoded else None)
         except evidence.RecordExistsError:
             lines.append(f"{cell}: a record exists; kept (pass --replace to replace it)")
             continue

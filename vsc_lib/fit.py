@@ -181,16 +181,23 @@ def encode(run_or_model, x, kind: str = "default", batch_size: int = 1000) -> np
     return torch.cat([model.code(b.to(model.device), kind).cpu() for b in values.split(batch_size)]).numpy()
 
 
-def export_model(run_or_model, path: Path | str, overwrite: bool = False) -> Path:
+def export_model(run_or_model, path: Path | str, overwrite: bool = False, precision: str = "float32") -> Path:
     """Write a trained model to one file: a zip of ``model.json`` (format, configuration, input
     shape) and ``weights.npz`` (the state dict as plain arrays), written atomically. Loading it
-    (:func:`load_model`) unpickles nothing. An existing file is kept unless ``overwrite``."""
+    (:func:`load_model`) unpickles nothing. An existing file is kept unless ``overwrite``.
+    ``precision="float16"`` stores floating weights at half precision (the evidence store's
+    decoded models); they are widened to float32 when loaded."""
+    if precision not in ("float32", "float16"):
+        raise ValueError(f"precision={precision!r}: use 'float32' or 'float16'.")
     model = _model_of(run_or_model)
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; it is not overwritten (pass overwrite=True or another path).")
     arrays = io.BytesIO()
-    np.savez(arrays, **{k: v.detach().cpu().numpy() for k, v in model.state_dict().items()})
+    state = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    if precision == "float16":
+        state = {k: v.astype(np.float16) if v.dtype.kind == "f" else v for k, v in state.items()}
+    np.savez(arrays, **state)
     meta = {"format": EXPORT_FORMAT, "model": dataclasses.asdict(model.config),
             "input_shape": list(model.input_shape), "library": "vsc_lib"}
     buffer = io.BytesIO()
@@ -215,7 +222,8 @@ def load_model(path: Path | str, device: str | torch.device = "cpu") -> LatentMo
             raise ValueError(f"format {meta.get('format')!r}, this library reads format {EXPORT_FORMAT}")
         config = ModelConfig(**meta["model"])
         with np.load(io.BytesIO(weights), allow_pickle=False) as arrays:
-            state = {k: torch.from_numpy(arrays[k]) for k in arrays.files}
+            state = {k: torch.from_numpy(arrays[k].astype(np.float32) if arrays[k].dtype == np.float16 else arrays[k])
+                     for k in arrays.files}
         model = build_model(config, tuple(meta["input_shape"]))
         model.load_state_dict(state)
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, RuntimeError, OSError) as error:

@@ -115,3 +115,42 @@ def test_adding_a_variant_is_one_class_and_one_registry_entry(monkeypatch):
         models.register_variant("vae", "wide", VAE)
     with pytest.raises(TypeError, match="LatentModel subclass"):
         models.register_variant("vae", "other", object)
+
+
+def test_the_usage_term_spreads_use_over_dimensions_and_leaves_old_hashes_alone():
+    from vsc_lib.config import HASHED_WHEN_SET, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
+    from vsc_lib.experiments import AUTHORS_GRIDS
+    from vsc_lib.grouped import check_group
+    from vsc_lib.models import Posterior, build_model
+
+    # the first full-size run's name, recorded in results/ before the field existed
+    assert run_name(AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0))) == "smiley-vsc-mlp-j60-9ce18b3c8052"
+    plain = RunConfig(DataConfig("mnist"), ModelConfig(latent_dim=4, hidden_dim=8), TrainConfig())
+    used = plain.replace(model={"usage_weight": 1.0})
+    assert "usage_weight" not in plain.to_json() and '"usage_weight":1.0' in used.to_json()
+    assert run_name(plain) != run_name(used) and ("model", "usage_weight") in HASHED_WHEN_SET
+    with pytest.raises(ValueError, match="usage_weight"):
+        ModelConfig(usage_weight=-1.0)
+    with pytest.raises(ValueError, match="fixed-prior VSC"):
+        ModelConfig(kind="vae", usage_weight=1.0)
+    with pytest.raises(ValueError, match="grouped training supports"):
+        check_group([used, used.replace(train={"seed": 1})])
+
+    def usage_gradient(first_logit: float) -> float:
+        """The usage term's share of the gradient on dimension 0's logits (with minus without)."""
+        grads = []
+        for weight in (1.0, 0.0):
+            model = build_model(ModelConfig(latent_dim=4, hidden_dim=8, alpha=0.25, usage_weight=weight), (1, 28, 28))
+            model.train()
+            logits = torch.tensor([[first_logit, 1.0, 0.0, -1.0]] * 16, requires_grad=True)
+            posterior = Posterior(mu=torch.zeros(16, 4), logvar=torch.zeros(16, 4), spike_logit=logits)
+            parts, penalties = model.objective_terms(posterior, torch.zeros(16, 1, 28, 28))
+            assert ("usage" in penalties) == (weight > 0)
+            (sum(p.sum() for p in parts.values()) + sum(p.sum() for p in penalties.values())).backward()
+            grads.append(float(logits.grad[:, 0].sum()))
+        return grads[0] - grads[1]
+
+    # a dimension used less than alpha is pushed on, one used more is pushed off (gradient descent
+    # raises a logit whose gradient is negative): usage is spread over the dimensions
+    assert usage_gradient(-2.0) < -0.5 and usage_gradient(2.0) > 0.5
+    assert abs(usage_gradient(float(torch.logit(torch.tensor(0.25))))) < 1e-3  # at alpha: no push

@@ -179,6 +179,11 @@ class ModelConfig:
             sparsity penalty (the authors' code: nu = 10; 0 = no sharpening).
         init: ``"torch"`` (PyTorch's default initialisation) or ``"xavier"`` (Xavier-uniform
             weights and zero biases in every linear layer, as in the authors' code).
+        usage_weight: weight of the fixed-prior VSC's per-dimension usage term, added to the training
+            objective outside the ELBO: the sum over dimensions of KL_B(mean over the batch of pi_j
+            || alpha), which pulls every dimension's share of examples towards alpha, so that none
+            is left switched off for good (the sparsity penalty of the learned prior, per dimension).
+            0 (default): none. Hashed only when set (:data:`HASHED_WHEN_SET`).
         warmup_iterations, warmup_ramp_iterations: the VSC warm-up counted in iterations
             instead of epochs (the authors hold lambda = 0 for 75,000 iterations and ramp over
             5,000); set either these or ``warmup_epochs`` / ``warmup_ramp_epochs``, not both.
@@ -208,10 +213,16 @@ class ModelConfig:
     init: str = "torch"
     warmup_iterations: int = 0
     warmup_ramp_iterations: int = 0
+    usage_weight: float = 0.0
 
     def __post_init__(self):
         _as_float(self, "beta", "alpha", "c_start", "c_end", "warmup_epochs", "warmup_ramp_epochs",
-                  "spike_bias_init", "kl_warmup_epochs", "variance_floor", "spike_floor", "pseudo_sharpness")
+                  "spike_bias_init", "kl_warmup_epochs", "variance_floor", "spike_floor", "pseudo_sharpness",
+                  "usage_weight")
+        _check(self.usage_weight >= 0, f"usage_weight={self.usage_weight}: give a weight >= 0 (0: no usage term).")
+        _check(self.usage_weight == 0 or (self.kind == "vsc" and self.prior == "fixed"),
+               "usage_weight is the fixed-prior VSC's per-dimension usage term; the learned prior has its own "
+               "sparsity penalty and the VAE has no spikes.")
         from .models import kinds, priors  # the variant registry (models imports this module)
 
         _check_choice("kind", self.kind, kinds())
@@ -371,8 +382,14 @@ class RunConfig:
         return cls(**parts)
 
     def to_json(self) -> str:
-        """Canonical JSON: sorted keys, no spaces, floats written the same on every machine."""
-        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """Canonical JSON: sorted keys, no spaces, floats written the same on every machine. A field
+        of :data:`HASHED_WHEN_SET` at its default is left out, so that adding it changed no
+        existing run's hash (the run cache and the evidence store stay valid)."""
+        data = self.to_dict()
+        for (part, name), default in HASHED_WHEN_SET.items():
+            if data[part].get(name) == default:
+                del data[part][name]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def replace(self, **parts) -> RunConfig:
         """Copy with some of ``data``, ``model``, ``train`` swapped or updated by a dict."""
@@ -381,6 +398,12 @@ class RunConfig:
             current = getattr(self, name)
             updated[name] = dataclasses.replace(current, **value) if isinstance(value, dict) else value
         return dataclasses.replace(self, **updated)
+
+
+#: fields added after CACHE_VERSION 2, with the default at which they are left out of the hash: a
+#: configuration that does not set them hashes as it did before they existed (tested against the
+#: run names of every study's grids and the evidence store)
+HASHED_WHEN_SET: dict[tuple[str, str], Any] = {("model", "usage_weight"): 0.0}
 
 
 def config_hash(config: RunConfig, length: int = 12) -> str:

@@ -149,7 +149,8 @@ def check_group(configs: list[RunConfig]) -> None:
     if len({(c.train.seed, c.model.alpha) for c in configs}) != len(configs):
         raise ValueError("the configurations of a group must differ from each other (in seed or alpha).")
     m, t = first.model, first.train
-    if m.body != "mlp" or (m.kind == "vsc" and m.prior != "fixed") or t.epoch_iterations is not None:
+    if m.body != "mlp" or (m.kind == "vsc" and m.prior != "fixed") or t.epoch_iterations is not None \
+            or m.usage_weight:
         raise ValueError("grouped training supports MLP bodies, AE / VAE / fixed-prior VSC and epochs as passes "
                          f"over the data; {run_name(first)} is not one of those (train it with train_or_load).")
 

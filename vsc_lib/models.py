@@ -452,6 +452,20 @@ class VSC(LatentModel):
         )
         return {"kl_slab": slab.sum(1), "kl_spike": spike.sum(1)}
 
+    def objective_terms(self, posterior, x):
+        """The KL parts and, with ``usage_weight`` > 0, the per-dimension usage term: the weight
+        times the sum over dimensions of KL_B(rho_j || alpha), rho_j the batch's mean spike
+        probability of dimension j (the same value for every example of the batch). Its gradient
+        at a dimension that is off for every example grows without bound, so no dimension stays
+        switched off for good, while the usual KL keeps each example's code sparse."""
+        parts = self.regularizer(posterior, x)
+        weight = self.config.usage_weight
+        if weight == 0 or not self.training:
+            return parts, {}
+        rho = posterior.spike_prob.mean(0).clamp(1e-6, 1 - 1e-6)
+        usage = bernoulli_kl(torch.logit(rho), self.prior_spike_logit, prob=rho).sum()
+        return parts, {"usage": (weight * usage).expand(posterior.spike_prob.shape[0])}
+
     def code(self, x, kind="default"):
         """``"default"``/``"gated"``: slab mean times the hard spike 1[pi > 0.5];
         ``"slab_mean"``: the slab mean alone; ``"expected"``: pi * mu, the posterior mean."""

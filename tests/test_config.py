@@ -20,7 +20,7 @@ CHANGES = {
               "spike_estimator": "straight_through", "spike_bias_init": 2.0, "kl_warmup_epochs": 1.0,
               "prior": "learned", "num_pseudo_inputs": 3, "selector": "sigmoid", "likelihood": "gaussian",
               "variance_floor": 0.01, "spike_form": "min0", "spike_floor": 1e-3, "pseudo_sharpness": 10.0,
-              "init": "xavier", "warmup_iterations": 100, "warmup_ramp_iterations": 20},
+              "init": "xavier", "warmup_iterations": 100, "warmup_ramp_iterations": 20, "usage_weight": 1.0},
     "train": {"num_epochs": 3, "batch_size": 17, "lr": 3e-4, "lr_schedule": "step", "lr_decay": 0.5,
               "lr_decay_epoch": 1, "seed": 9, "epoch_iterations": 50, "batch_order": "sequential",
               "precision": "bf16"},

@@ -177,3 +177,23 @@ def test_a_non_editable_install_works_outside_the_checkout(tmp_path):
     first, second = out.stdout.strip().splitlines()[-2:]
     assert first.startswith(str(target / "vsc_lib")) and " False " in first and "'array'" in first
     assert second.startswith(str(tmp_path / "xdg" / "vsc_lib" / "runs"))
+
+
+def test_fits_vsc_default_finds_every_source_where_the_old_default_starved(tmp_path):
+    """Issue 31's failure, small: 8 known atoms, 2 on per example, J = 16. The earlier default
+    (alpha = 0.01, no usage term) leaves dimensions unused; the default now finds every atom."""
+    from vsc_lib import atoms, metrics, sparse_coding
+
+    setting = atoms.AtomsSetting(8, 2)
+    train, test = atoms.generate(8000, 1, setting), atoms.generate(1000, 2, setting)
+
+    def score(**options):
+        run = fit.fit(train.x, latent_dim=16, hidden_dim=100, epochs=12, seed=0, cache=tmp_path, progress=False,
+                      **options)
+        on = metrics.encode_dataset(run.model, torch.as_tensor(test.x)).spike_prob.numpy() > 0.5
+        return sparse_coding.dims_used(on), sparse_coding.on_per_example(on), sparse_coding.support_f1(on, test.support)
+
+    old_used, _, old_f1 = score(alpha=0.01, usage_weight=0.0)
+    used, per_example, f1 = score()
+    assert used >= 8 and abs(per_example - 2) <= 1 and f1 > 0.8
+    assert old_used < 8 and old_f1 < f1

@@ -1,6 +1,6 @@
 """Command line: train on a ``.npy`` / ``.npz`` file and encode with the result.
 
-    python -m vsc_lib fit data.npy --out model.vsc [--latent-dim 16] [--epochs 10] [--alpha 0.2]
+    python -m vsc_lib fit data.npy --out model.vsc [--latent-dim 16] [--epochs 20] [--alpha 0.0625]
     python -m vsc_lib encode model.vsc data.npy --out codes.npy
 
 ``fit`` reads the array (from an ``.npz``, the one named by ``--key``, default the first), trains
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     fit_cmd.add_argument("--likelihood", choices=("bernoulli", "gaussian", "normalised_gaussian"))
     fit_cmd.add_argument("--latent-dim", type=int, default=16)
     fit_cmd.add_argument("--hidden-dim", type=int, default=400)
-    fit_cmd.add_argument("--epochs", type=int, default=10)
+    fit_cmd.add_argument("--epochs", type=int, default=20)
     fit_cmd.add_argument("--batch-size", type=int, default=128)
     fit_cmd.add_argument("--alpha", type=float, help="VSC: prior probability that a dimension is on")
     fit_cmd.add_argument("--beta", type=float, help="VAE: KL weight (beta-VAE)")

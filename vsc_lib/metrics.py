@@ -42,6 +42,7 @@ class LossAccumulator:
         self.sums: Tensor | None = None
         self.pi_per_dim: Tensor | None = None
         self.hard_active: Tensor | None = None
+        self.hard_per_dim: Tensor | None = None
 
     def add(self, output: ModelOutput) -> None:
         loss = output.loss
@@ -53,9 +54,11 @@ class LossAccumulator:
         pi = output.posterior.spike_prob
         if pi is not None:
             pi = pi.detach()
-            per_dim, hard = pi.sum(0), (pi > 0.5).sum()
+            on = pi > 0.5
+            per_dim, hard, on_per_dim = pi.sum(0), on.sum(), on.sum(0)
             self.pi_per_dim = per_dim if self.pi_per_dim is None else self.pi_per_dim + per_dim
             self.hard_active = hard if self.hard_active is None else self.hard_active + hard
+            self.hard_per_dim = on_per_dim if self.hard_per_dim is None else self.hard_per_dim + on_per_dim
         self.count += n
 
     def means(self) -> dict[str, float]:
@@ -63,7 +66,9 @@ class LossAccumulator:
 
         ``mean_pi`` (mean spike probability), ``dims_pi_gt_half`` (dimensions whose mean pi
         over the examples exceeds 0.5), ``active_expected`` (mean of sum_j pi_j per example)
-        and ``active_hard`` (mean number of dimensions with pi_j > 0.5 per example).
+        and ``active_hard`` (mean number of dimensions with pi_j > 0.5 per example), and
+        ``dims_used`` (dimensions with pi_j > 0.5 for at least 1 % of the examples: the code's
+        size, whose shrinking over training is the starvation of issue 31).
         """
         out = {name: float(value) / self.count for name, value in zip(self.names, self.sums.tolist(), strict=True)}
         if self.pi_per_dim is not None:
@@ -72,6 +77,7 @@ class LossAccumulator:
             out["dims_pi_gt_half"] = float((mean_pi_dim > 0.5).sum())
             out["active_expected"] = float(mean_pi_dim.sum())
             out["active_hard"] = float(self.hard_active) / self.count
+            out["dims_used"] = float((self.hard_per_dim >= 0.01 * self.count).sum())
         return out
 
 

@@ -217,6 +217,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", default=None)
     parser.add_argument("--no-html", action="store_true")
     parser.add_argument("--jobs", type=int, default=2, help="chapters executed at the same time (default 2)")
+    parser.add_argument("--into", type=Path, default=None,
+                        help="execute into this folder instead of the profile's (the plain jupyter-book build uses book/)")
     parser.add_argument("--cell-timeout", type=int, default=None,
                         help="seconds a cell may wait for its reply (default: 600 in the quick profile, else none)")
     args = parser.parse_args()
@@ -235,7 +237,7 @@ def main() -> int:
     failed = []
     # prepared once, before the workers start: two chapters preparing it at the same time raced
     # (one saw the other's fresh link as a file in the way)
-    folder = source_folder(args.profile)
+    folder = args.into.resolve() if args.into else source_folder(args.profile)
 
     def run(name: str, attempts: int = 2) -> None:
         print(f"[book] executing {name} ({args.profile} profile)", flush=True)

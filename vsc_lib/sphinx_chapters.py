@@ -68,7 +68,7 @@ def execute_out_of_date(app, config=None) -> None:
     print(f"[vsc] executing the chapters missing or out of date in book/ ({profile} profile): {', '.join(stale)}",
           flush=True)
     command = [sys.executable, str(REPO_ROOT / "scripts" / "build_book.py"), "--profile", profile, "--no-html",
-               "--only", *stale]
+               "--into", str(BOOK), "--only", *stale]
     result = subprocess.run(command, cwd=REPO_ROOT)
     if result.returncode != 0:
         raise RuntimeError(f"executing {', '.join(stale)} failed (exit code {result.returncode}); the executed copies "

@@ -238,6 +238,7 @@ def main() -> int:
     # prepared once, before the workers start: two chapters preparing it at the same time raced
     # (one saw the other's fresh link as a file in the way)
     folder = args.into.resolve() if args.into else source_folder(args.profile)
+    folder.mkdir(parents=True, exist_ok=True)
 
     def run(name: str, attempts: int = 2) -> None:
         print(f"[book] executing {name} ({args.profile} profile)", flush=True)

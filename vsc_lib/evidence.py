@@ -236,6 +236,8 @@ def make_record(study: str, profile: str, cell: tuple, run, evaluations: list[di
                     "threads": meta.get("threads"), "device": meta.get("device"),
                     "precision": config.train.precision, "torch": (meta.get("versions") or {}).get("torch"),
                     "python": (meta.get("versions") or {}).get("python"), "finished_utc": meta.get("finished_utc")},
+        # trained as one of a grouped model's members (vsc_lib.grouped): reproduced the same way
+        "grouped_with": int(meta.get("grouped_with") or 1),
         "train_seconds": float(meta.get("train_seconds", 0.0)),
         "computation_seconds": timing.get("computation_seconds"),
         "history": run.history, "evaluations": evaluations, "model_sha256": meta.get("model_sha256", ""),

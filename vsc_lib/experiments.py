@@ -903,7 +903,9 @@ REPRODUCE_REL_TOL = 0.01
 
 def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: int = 2) -> dict:
     """Retrain ``cells`` of a study's grid from scratch into ``cache`` (the store ignored), evaluate
-    them as the chapters do, and compare every scalar measure with the stored record.
+    them as the chapters do, and compare every scalar measure with the stored record. Runs whose
+    records say they were trained as members of a grouped model (chapter 6's) are retrained as the
+    same group, every member of it.
 
     A measure agrees when ``|fresh - stored|`` is at most the range of the stored values over the
     other seeds of the same (dataset, family, J), or :data:`REPRODUCE_REL_TOL` of the stored value.
@@ -918,10 +920,17 @@ def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: in
     stored = {c: stored_record(grid, c).record for c in grid.cells()}
     missing = [c for c in cells if stored.get(c) is None]
     wanted = [c for c in cells if c not in missing]
+    # runs trained as members of a grouped model are retrained as that same group
+    grouped = any(stored[c].data.get("grouped_with", 1) > 1 for c in wanted)
+    train_cells = wanted
+    if grouped:
+        groups = [g for g in _groups(grid, grid.cells()) if set(g) & set(wanted)]
+        train_cells = [c for g in groups for c in g]
     previous = os.environ.get(evidence.MODE_ENV)
     os.environ[evidence.MODE_ENV] = "off"
     try:
-        fresh = run_grid(grid, workers=workers, cache=cache, cells=wanted, progress=True) if wanted else None
+        fresh = (run_grid(grid, workers=workers, cache=cache, cells=train_cells, progress=True, grouped=grouped)
+                 if wanted else None)
     finally:
         if previous is None:
             os.environ.pop(evidence.MODE_ENV, None)

@@ -25,7 +25,8 @@ class Evaluation:
     ``test_neg_elbo`` (= recon + kl), ``test_recon``, ``test_kl``, ``test_total`` (the training
     objective), the KL's parts ``test_kl_gauss`` (VAE) or ``test_kl_slab`` / ``test_kl_spike``
     (VSC), the learned prior's penalty ``test_sparsity``, and VSC's spike diagnostics
-    ``test_mean_pi``, ``test_dims_pi_gt_half``, ``test_active_expected``, ``test_active_hard``.
+    ``test_mean_pi``, ``test_dims_pi_gt_half``, ``test_active_expected``, ``test_active_hard``,
+    ``test_dims_used``.
     ``train_neg_elbo``: the bound on (up to) 10,000 training examples, for model selection.
 
     Usage of the code: ``active_per_example`` (VSC: dimensions with pi > 0.5 per test example;
@@ -60,6 +61,8 @@ class Evaluation:
     test_dims_pi_gt_half: float | None = None
     test_active_expected: float | None = None
     test_active_hard: float | None = None
+    #: dimensions on (pi > 0.5) for at least 1 % of the test examples (evaluations since session 15)
+    test_dims_used: float | None = None
     expected_active: float | None = None
     input_dependent_dims: int | None = None
     always_on_dims: int | None = None

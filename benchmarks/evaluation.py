@@ -30,7 +30,7 @@ MODELS = {"VAE": ModelConfig(kind="vae", latent_dim=200),
 def before(model, x, batch_size: int = 1000, num_samples: int = 10) -> dict[str, float]:
     """``metrics.evaluate`` as it was: the whole forward pass for every sample."""
     accumulator = metrics.LossAccumulator()
-    with metrics._eval_mode(model):
+    with metrics.eval_mode(model):
         for _ in range(num_samples):
             for batch in x.split(batch_size):
                 accumulator.add(model(batch))

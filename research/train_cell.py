@@ -31,12 +31,12 @@ from pathlib import Path
 
 import torch
 
-from vsc_lib.cache import TrainedRun, _read_history
+from vsc_lib.cache import TrainedRun, read_history
 from vsc_lib.config import run_name
 from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, record_runs, run_grid
 from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir, write_atomic
-from vsc_lib.training import _same_config, block_timing, train_or_load
+from vsc_lib.training import block_timing, same_config, train_or_load
 
 
 def parse_cell(text: str) -> tuple[str, int, int]:
@@ -58,7 +58,7 @@ def progress(config) -> dict:
     name = run_name(config)
     root = cache_dir()
     if (root / name).is_dir():
-        history = _read_history((root / name / "history.csv").read_text())
+        history = read_history((root / name / "history.csv").read_text())
         return {"run": name, "finished": True} | block_timing(history)
     checkpoint = root / f"{name}.partial" / "checkpoint.pt"
     if not checkpoint.is_file():
@@ -84,7 +84,7 @@ def checkpoint_run(config, root: Path | None = None, scratch: Path | None = None
     if not checkpoint.is_file():
         return None
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if not _same_config(json.loads(state["config"]), config):
+    if not same_config(json.loads(state["config"]), config):
         raise ValueError(f"{checkpoint} was written for another configuration than {name}'s; it is not evaluated.")
     model = build_model(config.model, config.input_shape)
     model.load_state_dict(state["model"])

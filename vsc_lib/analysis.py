@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .metrics import CORRELATION_THRESHOLD, _eval_mode, encode_dataset
+from .metrics import CORRELATION_THRESHOLD, encode_dataset, eval_mode
 from .models import LatentModel
 
 
@@ -25,7 +25,7 @@ def decode_grid(model: LatentModel, extent: float = 3.0, num: int = 15) -> Tenso
     values = torch.linspace(-extent, extent, num)
     z2, z1 = torch.meshgrid(values, values, indexing="ij")
     z = torch.stack([z1.flatten(), z2.flatten()], 1).to(model.device)
-    with _eval_mode(model):
+    with eval_mode(model):
         images = model.output_image(model.decode(z)).cpu()
     return images.reshape(num, num, *images.shape[-2:])
 
@@ -72,7 +72,7 @@ def denoising_score(model: LatentModel, clean: Tensor, noisy: Tensor, batch_size
 def kl_per_dimension(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Tensor:
     """(J,) mean KL of each latent dimension over x (VAE: Gaussian KL; VSC: both parts; the
     model's :meth:`~vsc_lib.models.LatentModel.kl_per_dimension`)."""
-    with _eval_mode(model):
+    with eval_mode(model):
         total = sum(model.kl_per_dimension(model.encode(b.to(model.device))).sum(0).cpu() for b in x.split(batch_size))
     return total / len(x)
 
@@ -94,13 +94,13 @@ def traverse(model: LatentModel, code: Tensor, dim: int, values: Tensor) -> Tens
     """Decode one (J,) code with dimension ``dim`` swept over ``values``: (len(values), C, H, W)."""
     z = code.to(model.device).repeat(len(values), 1)
     z[:, dim] = values.to(z)
-    with _eval_mode(model):
+    with eval_mode(model):
         return model.output_image(model.decode(z)).cpu()
 
 
 def decode(model: LatentModel, z: Tensor) -> Tensor:
     """Pixel probabilities of (B, J) codes."""
-    with _eval_mode(model):
+    with eval_mode(model):
         return model.output_image(model.decode(z.to(model.device))).cpu()
 
 
@@ -108,7 +108,7 @@ def most_used_dimensions(model: LatentModel, x: Tensor, num: int = 2) -> list[in
     """The ``num`` latent dimensions that carry the most over x, by the model's
     :meth:`~vsc_lib.models.LatentModel.usage_score`: highest mean spike probability (VSC),
     highest mean KL (VAE) or highest variance of the code (AE)."""
-    with _eval_mode(model):
+    with eval_mode(model):
         score = model.usage_score(model.encode(x.to(model.device))).cpu()
     return [int(j) for j in torch.argsort(score, descending=True)[:num]]
 
@@ -202,7 +202,7 @@ def switch_dimensions(model: LatentModel, x: Tensor, dims: list[int], values: Te
     """Decode the gated codes of ``x`` with ``dims`` switched off (``values=None``: set to 0, the
     spike off) or on (set to ``values``, one per dimension): (N, C, H, W) pixel probabilities."""
     model.require_spikes("switch_dimensions")
-    with _eval_mode(model):
+    with eval_mode(model):
         z = model.code(x.to(model.device), "gated").clone()
         if dims:
             z[:, dims] = 0.0 if values is None else torch.as_tensor(values, dtype=z.dtype, device=z.device)
@@ -217,7 +217,7 @@ def typical_state(model: LatentModel, x: Tensor, dims: list[int]) -> Tensor:
     model.require_spikes("typical_state")
     if not dims:
         return torch.zeros(0)
-    with _eval_mode(model):
+    with eval_mode(model):
         posterior = model.encode(x.to(model.device))
     mu, on = posterior.mu[:, dims].cpu(), (posterior.spike_prob[:, dims] > 0.5).cpu()
     return torch.stack([mu[on[:, k], k].median() if on[:, k].float().mean() > 0.5 else torch.tensor(0.0)

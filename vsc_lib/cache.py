@@ -76,7 +76,7 @@ class TrainedRun:
         return pd.DataFrame(self.history).set_index("epoch")
 
 
-def _tensor_bytes(obj) -> bytes:
+def tensor_bytes(obj) -> bytes:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     return buffer.getvalue()
@@ -96,14 +96,14 @@ def _history_csv(history: list[dict]) -> str:
     return out.getvalue()
 
 
-def _read_history(text: str) -> list[dict]:
+def read_history(text: str) -> list[dict]:
     rows = []
     for row in csv.DictReader(io.StringIO(text)):
         rows.append({k: (int(v) if k == "epoch" else float(v)) for k, v in row.items() if v != ""})
     return rows
 
 
-def _versions() -> dict:
+def library_versions() -> dict:
     import numpy
 
     return {"torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version()}
@@ -115,7 +115,7 @@ def save_run(run: TrainedRun, root: Path) -> Path:
     final = root / run_name(run.config)
     if final.exists():
         raise FileExistsError(f"{final} already exists; it is not overwritten.")
-    model_bytes = _tensor_bytes(run.model.state_dict())
+    model_bytes = tensor_bytes(run.model.state_dict())
     meta = dict(run.meta, model_sha256=hashlib.sha256(model_bytes).hexdigest(), cache_version=CACHE_VERSION)
     tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".tmp-{final.name}-"))
     try:
@@ -135,7 +135,7 @@ def save_run(run: TrainedRun, root: Path) -> Path:
     return final
 
 
-def _same_config(stored: dict, config: RunConfig) -> bool:
+def same_config(stored: dict, config: RunConfig) -> bool:
     """Whether a stored configuration (config.json, a checkpoint) is ``config``; fields added to
     the library after it was written read as their defaults; an unreadable one is not."""
     try:
@@ -165,10 +165,10 @@ def load_run(config: RunConfig, root: Path, device: str | torch.device | None = 
         stored = json.loads((path / "config.json").read_text())
         meta = json.loads((path / "meta.json").read_text())
         model_bytes = (path / "model.pt").read_bytes()
-        history = _read_history((path / "history.csv").read_text())
+        history = read_history((path / "history.csv").read_text())
     except (OSError, ValueError) as error:
         raise corrupt(f"{type(error).__name__}: {error}") from None
-    if not _same_config(stored, config):
+    if not same_config(stored, config):
         raise corrupt("its config.json does not match the requested configuration")
     if hashlib.sha256(model_bytes).hexdigest() != meta.get("model_sha256"):
         raise corrupt("model.pt does not match the checksum recorded in meta.json")

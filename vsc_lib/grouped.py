@@ -41,7 +41,7 @@ import torch
 from torch import Tensor, nn
 from tqdm import tqdm
 
-from .cache import TrainedRun, _tensor_bytes, _versions, claim, default_device, save_run
+from .cache import TrainedRun, claim, default_device, library_versions, save_run, tensor_bytes
 from .config import RunConfig, run_name
 from .losses import RowPriorLogit
 from .metrics import LossAccumulator, evaluate
@@ -243,7 +243,7 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
                 row["seconds"] = elapsed
                 history.append(row)
             if checkpoint is not None:
-                write_atomic(checkpoint, _tensor_bytes({
+                write_atomic(checkpoint, tensor_bytes({
                     "configs": json.dumps(names), "model": grouped.state_dict(), "optimiser": optimiser.state_dict(),
                     "rng": torch.get_rng_state(), "generators": [g.get_state() for g in generators],
                     "histories": json.dumps(histories), "epoch": epoch, "elapsed": elapsed}))
@@ -254,7 +254,7 @@ def train_group(configs: list[RunConfig], data=None, device: str | torch.device 
     runs = []
     for c, model, history in zip(configs, models, histories, strict=True):
         model.eval()
-        meta = {"resumed_from_epoch": resumed_from, "grouped_with": groups, "versions": _versions(), "device": str(device),
+        meta = {"resumed_from_epoch": resumed_from, "grouped_with": groups, "versions": library_versions(), "device": str(device),
                 "threads": torch.get_num_threads(), "train_seconds": elapsed / groups,
                 "images_per_second": num_train * t.num_epochs * groups / max(elapsed, 1e-9),
                 "num_parameters": sum(p.numel() for p in model.parameters()),

@@ -20,7 +20,7 @@ from .models import LatentModel, ModelOutput
 
 
 @contextmanager
-def _eval_mode(model: LatentModel) -> Iterator[LatentModel]:
+def eval_mode(model: LatentModel) -> Iterator[LatentModel]:
     was_training = model.training
     model.eval()
     try:
@@ -91,7 +91,7 @@ def evaluate(model: LatentModel, x: Tensor, batch_size: int = 1000, num_samples:
     if num_samples < 1:
         raise ValueError(f"num_samples={num_samples} must be >= 1.")
     accumulator = LossAccumulator()
-    with _eval_mode(model):
+    with eval_mode(model):
         if num_samples == 1:
             for batch in x.split(batch_size):
                 accumulator.add(model(batch.to(model.device)))
@@ -126,7 +126,7 @@ class Encoded:
 def encode_dataset(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Encoded:
     """Encode ``x`` (N, C, H, W) batch by batch."""
     parts = {"mu": [], "logvar": [], "spike_prob": [], "spike_logit": []}
-    with _eval_mode(model):
+    with eval_mode(model):
         for batch in x.split(batch_size):
             posterior = model.encode(batch.to(model.device))
             parts["mu"].append(posterior.mu.cpu())
@@ -140,7 +140,7 @@ def encode_dataset(model: LatentModel, x: Tensor, batch_size: int = 1000) -> Enc
 
 def latent_codes(model: LatentModel, x: Tensor, kind: str = "default", batch_size: int = 1000) -> Tensor:
     """Deterministic codes for downstream use, (N, J) on the CPU (see ``model.code``)."""
-    with _eval_mode(model):
+    with eval_mode(model):
         return torch.cat([model.code(b.to(model.device), kind).cpu() for b in x.split(batch_size)])
 
 
@@ -153,7 +153,7 @@ def reconstruction_error(model: LatentModel, x: Tensor, kind: str = "default", b
         error per feature between x and the decoded means (pixel probabilities).
     """
     bce = mse = 0.0
-    with _eval_mode(model):
+    with eval_mode(model):
         for batch in x.split(batch_size):
             batch = batch.to(model.device)
             logits = model.decode(model.code(batch, kind))
@@ -302,7 +302,7 @@ def importance_weighted_log_likelihood(model: LatentModel, x: Tensor, num_sample
     if num_samples < 1:
         raise ValueError(f"num_samples={num_samples} must be >= 1.")
     out = []
-    with _eval_mode(model):
+    with eval_mode(model):
         for batch in x.split(batch_size):
             batch = batch.to(model.device)
             posterior = model.encode(batch)
@@ -355,7 +355,7 @@ def sampled_codes(model: LatentModel, x: Tensor, seed: int = 0, batch_size: int 
     state = torch.get_rng_state()
     torch.manual_seed(seed)
     try:
-        with _eval_mode(model):
+        with eval_mode(model):
             return torch.cat([model.sample(model.encode(b.to(model.device))).cpu() for b in x.split(batch_size)])
     finally:
         torch.set_rng_state(state)

@@ -33,13 +33,13 @@ from . import datasets, schedules
 from .cache import (  # noqa: F401 (load_run, save_run, CorruptRunError: the cache's API, used from here too)
     CorruptRunError,
     TrainedRun,
-    _same_config,
-    _tensor_bytes,
-    _versions,
     claim,
     default_device,
+    library_versions,
     load_run,
+    same_config,
     save_run,
+    tensor_bytes,
 )
 from .config import RunConfig, run_name
 from .metrics import LossAccumulator, evaluate
@@ -279,7 +279,7 @@ def train(
     blocks = t.epoch_iterations is not None  # epochs are blocks of iterations over a batch stream
     stream = BatchStream(num_train, t.batch_size, t.batch_order, generator) if blocks else None
     if state is not None:
-        if _same_config(json.loads(state["config"]), config):
+        if same_config(json.loads(state["config"]), config):
             model.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
             _set_rng_state(state["rng"], generator)
@@ -340,7 +340,7 @@ def train(
                     + (f" active {row['test_active_hard']:.1f}" if model.has_spikes else ""), refresh=True)
             if checkpoint is not None:
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(checkpoint, _tensor_bytes({
+                write_atomic(checkpoint, tensor_bytes({
                     "config": config.to_json(), "model": model.state_dict(),
                     "optimiser": optimiser.state_dict(), "rng": _rng_state(generator),
                     "history": json.dumps(history), "epoch": epoch, "elapsed": elapsed,
@@ -354,7 +354,7 @@ def train(
     model.kl_anneal = 1.0
     meta = {
         "resumed_from_epoch": resumed_from,
-        "versions": _versions(),
+        "versions": library_versions(),
         "device": str(device),
         "threads": torch.get_num_threads(),
         "train_seconds": elapsed,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import datasets
+from .variants import kinds, priors
 
 #: The one version of the run cache (:mod:`vsc_lib.cache`): part of every run's name and stamped on
 #: every stored evaluation. Bumped whenever a change to the library would make stored runs or
@@ -223,8 +224,6 @@ class ModelConfig:
         _check(self.usage_weight == 0 or (self.kind == "vsc" and self.prior == "fixed"),
                "usage_weight is the fixed-prior VSC's per-dimension usage term; the learned prior has its own "
                "sparsity penalty and the VAE has no spikes.")
-        from .models import kinds, priors  # the variant registry (models imports this module)
-
         _check_choice("kind", self.kind, kinds())
         _check_choice("body", self.body, BODIES)
         _check_int("latent_dim", self.latent_dim, 1, 10_000)

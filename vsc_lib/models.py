@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import schedules
+from . import schedules, variants
 from .config import ModelConfig
 from .likelihoods import GaussianLikelihood, Likelihood, NormalisedGaussianLikelihood
 from .losses import bernoulli_kl, gaussian_kl, log_normal, probability_logit, spike_slab_kl, spike_slab_log_density
@@ -587,6 +587,7 @@ VARIANTS: dict[tuple[str, str], type[LatentModel]] = {
 }
 #: the class of each kind with its default prior
 MODELS: dict[str, type[LatentModel]] = {kind: cls for (kind, prior), cls in VARIANTS.items() if prior == "fixed"}
+assert set(VARIANTS) == set(variants.NAMES), "vsc_lib.variants names the built-in classes of this module"
 
 
 def register_variant(kind: str, prior: str, cls: type[LatentModel]) -> type[LatentModel]:
@@ -596,19 +597,13 @@ def register_variant(kind: str, prior: str, cls: type[LatentModel]) -> type[Late
     if (kind, prior) in VARIANTS and VARIANTS[(kind, prior)] is not cls:
         raise ValueError(f"the variant kind={kind!r}, prior={prior!r} is already {VARIANTS[(kind, prior)].__name__}.")
     VARIANTS[(kind, prior)] = cls
+    variants.add(kind, prior)
     if prior == "fixed":
         MODELS[kind] = cls
     return cls
 
 
-def kinds() -> tuple[str, ...]:
-    """The registered model kinds."""
-    return tuple(dict.fromkeys(kind for kind, _ in VARIANTS))
-
-
-def priors(kind: str) -> tuple[str, ...]:
-    """The priors registered for ``kind``."""
-    return tuple(prior for k, prior in VARIANTS if k == kind)
+kinds, priors = variants.kinds, variants.priors  # the registered names (vsc_lib.variants)
 
 
 def build_model(config: ModelConfig, input_shape=(1, 28, 28)) -> LatentModel:

@@ -82,6 +82,24 @@ def test_sparsity_reading_flat_or_not():
     assert "not flat in this build" in readings.sparsity_reading(_active(0.1, 0.2, 0.2), alphas)  # nothing on
 
 
+def test_sparsity_reading_tests_the_trend_over_the_whole_range_of_j():
+    alphas = {"VSC α=0.5": 0.5, "VSC α=0.01": 0.01}
+    Js = (8, 32, 128, 200)
+
+    def points(values):
+        return {"MNIST": {"VSC α=0.01": [(j, v + d) for j, v in zip(Js, values, strict=True) for d in (-0.1, 0.0, 0.1)]},
+                "Fashion-MNIST": {"VSC α=0.01": [(j, 2.0 + d) for j in Js for d in (-0.1, 0.0, 0.1)]}}
+
+    flat = readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas, points=points([2.0, 2.1, 2.0, 2.1]))
+    assert "no trend over the whole range" in flat and "VSC leaves the extra dimensions off" in flat
+    # two points pass (×1.1 between the largest J) but the count grows over the whole range
+    growing = readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas, points=points([1.0, 2.0, 3.0, 3.3]))
+    assert "grows with $J$ for at least one of them" in growing and "not flat in this build" in growing
+    falling, decided = readings.sparsity_trend(points([4.0, 3.0, 2.0, 1.5]), ["VSC α=0.01"])
+    assert "falls" in falling and decided is False
+    assert readings.sparsity_trend({"MNIST": {"VSC α=0.01": [(8, 1.0), (8, 2.0)]}}, ["VSC α=0.01"])[1] is None
+
+
 def test_conditional_reading():
     assert "does carry the class" in readings.conditional_reading({"MNIST": (85.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})
     text = readings.conditional_reading({"MNIST": (17.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})

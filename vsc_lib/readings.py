@@ -184,11 +184,43 @@ def probe_reading(per_dataset: Mapping[str, dict], j_low: int, j_high: int,
     return "\n".join(lines) + "\n\n" + closing
 
 
+def sparsity_trend(points: Mapping[str, Mapping[str, Sequence[tuple[int, float]]]],
+                   small: Sequence[str]) -> tuple[str, bool | None]:
+    """The trend of the active count over the whole J range, per dataset and small-α family:
+    ``points[dataset][label]`` = (J, count) for every seed at every J; the slope per doubling of J
+    (least squares on log2 J) with its 95 % interval, read as grows, falls or flat within it.
+    Returns the sentence and whether every fitted family is flat (None when none could be fitted)."""
+    import math
+
+    parts, decisions = [], []
+    for name, families in points.items():
+        for label in small:
+            pairs = families.get(label, ())
+            if len({j for j, _ in pairs}) < 2 or len(pairs) < 3:
+                continue
+            t = stats.trend([math.log2(j) for j, _ in pairs], [v for _, v in pairs])
+            decisions.append(t.decision)
+            parts.append(f"{name} {label}: {t.slope:+.2f} per doubling of $J$ [{t.low:+.2f}, {t.high:+.2f}], {t.decision}")
+    if not parts:
+        return "Too few latent sizes or seeds to fit a trend over $J$.", None
+    if all(d == "flat within the interval" for d in decisions):
+        verdict = "no trend over the whole range of $J$ is detected for these families (each interval holds 0)"
+    elif any(d == "grows" for d in decisions):
+        verdict = "the count grows with $J$ for at least one of them, so it is not flat over the whole range"
+    else:
+        verdict = "the count falls with $J$ for at least one of them"
+    return ("Over every latent size and seed, the active count per image against $\\log_2 J$ (slope with its 95 % "
+            "interval): " + "; ".join(parts) + f". So {verdict}."), all(d == "flat within the interval" for d in decisions)
+
+
 def sparsity_reading(active: Mapping[str, Mapping[str, Mapping[int, float]]], alphas: Mapping[str, float],
-                     vae_label: str = "VAE") -> str:
+                     vae_label: str = "VAE",
+                     points: Mapping[str, Mapping[str, Sequence[tuple[int, float]]]] | None = None) -> str:
     """Active dimensions per image. ``active[dataset][family label][J]`` = mean over seeds;
     ``alphas[label]`` the VSC families' α (the VAE is ``vae_label``). The claim tested: with
-    α ≤ 0.2 the count per image changes by less than a factor 1.5 between the two largest J."""
+    α ≤ 0.2 the count per image changes by less than a factor 1.5 between the two largest J;
+    with ``points`` (every seed's count at every J, see :func:`sparsity_trend`) also the slope
+    over the whole range, which a count that grows in proportion to J cannot pass."""
     lines = []
     first = next(iter(active.values()))
     Js = sorted(first[vae_label])
@@ -206,14 +238,19 @@ def sparsity_reading(active: Mapping[str, Mapping[str, Mapping[int, float]]], al
     flat = bool(small) and all(GROWTH_RANGE[0] <= growth[(name, label)] <= GROWTH_RANGE[1]
                                and active[name][label][j_hi] >= MIN_ACTIVE
                                for name in active for label in small)
+    trend_text, trend_flat = sparsity_trend(points, small) if points is not None else ("", None)
+    flat = flat and trend_flat is not False  # a count that grows over the whole range is not flat
     growth_text = "; ".join(f"{name} {label} ×{growth[(name, label)]:.2f}" for name in active for label in vsc)
     closing = (f"From $J = {j_mid}$ to $J = {j_hi}$ the active count per image changes by: {growth_text}. "
-               + ("With $\\alpha \\le 0.2$ it stays within a factor 1.5 while the number of available dimensions grows: "
+               + ("With $\\alpha \\le 0.2$ it stays within a factor 1.5 while the number of available dimensions grows"
+                  + (" and shows no trend over the whole range" if trend_flat else "") + ": "
                   "VSC leaves the extra dimensions off instead of spreading the code thinly over them." if flat else
                   "With $\\alpha \\le 0.2$ it is not flat in this build (or the models switch almost nothing on), so the "
                   "claim that VSC uses about as many dimensions as it needs whatever $J$ is not supported by these runs.")
                + " With $\\alpha = 0.5$ the prior itself asks for half of the dimensions to be on, and the count "
                  "follows $J$.")
+    if trend_text:
+        closing += " " + trend_text
     return "\n".join(lines) + "\n\n" + closing
 
 

@@ -25,6 +25,8 @@ recompute them, and a run evaluated with two settings keeps both.
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +35,7 @@ import numpy as np
 import torch
 
 from . import analysis, datasets, disentanglement, evidence, metrics
-from .cache import TrainedRun, cached_evaluation, has_evaluation
+from .cache import TrainedRun, cached_evaluation, has_evaluation, load_run
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
 from .evaluation import Evaluation, IWEstimate
@@ -826,8 +828,6 @@ def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = Fal
     Raises:
         ValueError: ``grid`` is not one of a study's grids (:data:`STUDIES`).
     """
-    from .cache import load_run
-
     key = evidence_key(grid)
     if key is None:
         raise ValueError(f"grid {grid.name!r} is not a grid of a study in STUDIES; only those are recorded.")
@@ -914,9 +914,6 @@ def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: in
         ``{"rows": [{cell, measure, stored, fresh, difference, seed_range, within}], "reproduced": bool,
         "missing": [cells without a usable record]}``.
     """
-    import math
-    import os
-
     stored = {c: stored_record(grid, c).record for c in grid.cells()}
     missing = [c for c in cells if stored.get(c) is None]
     wanted = [c for c in cells if c not in missing]

@@ -11,6 +11,7 @@ no-break spaces, so a "12.3 ± 0.4" is never broken over two lines.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 from . import stats
@@ -190,8 +191,6 @@ def sparsity_trend(points: Mapping[str, Mapping[str, Sequence[tuple[int, float]]
     ``points[dataset][label]`` = (J, count) for every seed at every J; the slope per doubling of J
     (least squares on log2 J) with its 95 % interval, read as grows, falls or flat within it.
     Returns the sentence and whether every fitted family is flat (None when none could be fitted)."""
-    import math
-
     parts, decisions = [], []
     for name, families in points.items():
         for label in small:

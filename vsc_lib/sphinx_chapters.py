@@ -19,6 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 from .book import chapter_key, get_profile
 from .paths import REPO_ROOT
 
@@ -29,8 +31,6 @@ NOTEBOOKS = REPO_ROOT / "notebooks"
 def toc_chapters(toc: Path) -> list[str]:
     """The files of the table of contents that are chapter notebooks in ``notebooks/``, in the
     table's order."""
-    import yaml
-
     names: list[str] = []
 
     def walk(node) -> None:

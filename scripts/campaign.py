@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop", action="store_true", help="with --run: go on until the plan is done")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.run:
+        os.nice(19)  # the lowest priority: other work on the machine goes first
+        torch.set_num_threads(args.threads)
     while True:
         state, chosen, edge = plan_state()
         present = {phase: [c for c, stored in cells if stored] for phase, cells in state.items()}
@@ -60,8 +63,6 @@ def main(argv: list[str] | None = None) -> int:
         phase, cell = todo[0]
         grid = PHASE_GRID[phase]
         print(f"[campaign] training {phase} {cell[1]} seed {cell[3]} ({grid.name}), resumable", flush=True)
-        os.nice(19)
-        torch.set_num_threads(args.threads)
         train_or_load(grid.config(cell), progress=True)
         run_grid(grid, workers=1, cells=[cell], progress=False)  # evaluated as chapter 7 does
         print("\n".join(record_runs(grid, [cell])), flush=True)

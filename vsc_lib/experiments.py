@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -445,6 +444,20 @@ def stored_record(grid: Grid, cell: Cell) -> evidence.Lookup:
     return evidence.lookup(*key, cell, grid.config(cell))
 
 
+def usable_record(grid: Grid, cell: Cell) -> evidence.Record | None:
+    """The cell's record if the store holds its exact run *and* the basic evaluation with the
+    settings the current code asks for (what every chapter reads); a stale record is named."""
+    found = stored_record(grid, cell)
+    if found.stale is not None:
+        print(f"[evidence] stale record {found.stale}: {found.stale_reason}. It is not used; the run trains.")
+    record = found.record
+    if record is not None and record.evaluation("basic", basic_settings(grid, cell[1])) is None:
+        print(f"[evidence] {record.path} holds no evaluation with the settings the current code uses; it is not "
+              "used. Re-evaluate its run and re-record it (scripts/record.py --replace).")
+        return None
+    return record
+
+
 def _work_group(grid: Grid, cells: list[Cell], cache: str) -> list[tuple[Cell, dict, dict]]:
     """Train the cells (one cell's seeds) as one grouped model (:mod:`vsc_lib.grouped`), then
     evaluate each as :func:`_work` does."""
@@ -580,7 +593,7 @@ class SweepResult:
 
 def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
              progress: bool = True, cells: list[Cell] | None = None, scheduler: str | None = None,
-             shared_cache: bool = True, grouped: bool = False) -> SweepResult:
+             shared_cache: bool = True, grouped: bool = False, store: bool = True) -> SweepResult:
     """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``) on Dask workers
     (:mod:`vsc_lib.sweep`: ``workers`` local one-thread processes, or the cluster at
     ``scheduler`` / ``$VSC_DASK_SCHEDULER``; ``shared_cache=False`` when its workers do not see
@@ -591,6 +604,9 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     tasks. ``grouped=True`` trains each cell's seeds as one grouped model, and the fixed-prior VSC
     families of one (dataset, J) that differ only in alpha together (:func:`_group_key`,
     :mod:`vsc_lib.grouped`; cells it does not support train one run per task; needs a shared cache).
+
+    ``store=False`` ignores the evidence store (reproductions; ``VSC_EVIDENCE=off`` does the same
+    for a whole build).
 
     Raises:
         SweepError: some cells failed (a diverging run, say); the message names each one's
@@ -603,20 +619,15 @@ def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str |
     began = time.perf_counter()
     chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
     done = [c for c in chosen if _done(grid, c, root)]
-    stored, stale = {}, {}
-    for cell in chosen:
-        if cell in set(done):
-            continue
-        found = stored_record(grid, cell)
-        if found.record is not None and found.record.evaluation("basic", basic_settings(grid, cell[1])) is not None:
-            stored[cell] = found.record
-        elif found.stale is not None:
-            stale[cell] = found
-            print(f"[evidence] stale record {found.stale}: {found.stale_reason}. It is not used; the run trains.")
+    use_store = store and evidence.mode() != "off"
+    stored = {}
+    for cell in [c for c in chosen if c not in set(done)] if use_store else ():
+        if (record := usable_record(grid, cell)) is not None:
+            stored[cell] = record
     todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done) and cell not in stored]
-    if todo and evidence_key(grid) is not None and evidence.mode() == "only":
-        lines = [f"  {c}: " + (f"stale ({stale[c].stale}: {stale[c].stale_reason})" if c in stale else "not in the store")
-                 for (_, c, _, _) in todo]
+    if todo and use_store and evidence_key(grid) is not None and evidence.mode() == "only":
+        lines = [f"  {c}: " + (f"stale ({found.stale}: {found.stale_reason})" if (found := stored_record(grid, c)).stale
+                               else "not usable from the store") for (_, c, _, _) in todo]
         raise evidence.StaleEvidenceError(
             f"VSC_EVIDENCE=only forbids training, but {len(todo)} run(s) of grid {grid.name!r} are not usable from the "
             "evidence store:\n" + "\n".join(lines) + "\nTrain and record them (python scripts/sweep.py --study ... "
@@ -717,15 +728,10 @@ def cached_cells(grid: Grid, cache: Path | str | None = None) -> list[Cell]:
         if (root / run_name(grid.config(cell))).is_dir():
             out.append(cell)
             continue
-        record = stored_record(grid, cell).record
-        if record is None:
-            continue
-        if record.evaluation("basic", basic_settings(grid, cell[1])) is None:
-            # reading it would train the run (hours for a full-size one): say so instead
-            print(f"[evidence] {record.path} holds no evaluation with the settings the current code uses; "
-                  "it is not shown. Re-evaluate its run and re-record it (scripts/record.py --replace).")
-            continue
-        out.append(cell)
+        # a record without today's evaluation is not offered: reading it would train the run
+        # (hours for a full-size one)
+        if usable_record(grid, cell) is not None:
+            out.append(cell)
     return out
 
 
@@ -819,7 +825,7 @@ def decoded_cells(grid: Grid) -> list[Cell]:
 
 
 def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = False,
-                cache: Path | str | None = None, partial_ok: bool = False) -> list[str]:
+                cache: Path | str | None = None) -> list[str]:
     """Write the evidence records of ``cells`` (default: every cell of ``grid`` whose run is in
     the run cache) from the run cache: configuration, history, meta and every evaluation computed
     from the run's model; weights for :func:`decoded_cells`. Returns one line per cell saying what
@@ -842,9 +848,8 @@ def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = Fal
         run = load_run(config, root, "cpu")
         evaluations = evidence.evaluations_in_cache(root, config, run.meta["model_sha256"])
         if not any(e["what"] == "basic" for e in evaluations):
-            values = basic_evaluation(run, grid, cell[1])  # the evaluation every chapter reads
-            evaluations = evidence.evaluations_in_cache(root, config, run.meta["model_sha256"]) or \
-                [{"what": "basic", "settings": basic_settings(grid, cell[1]), "values": values}]
+            basic_evaluation(run, grid, cell[1])  # the evaluation every chapter reads, cached next to the run
+            evaluations = evidence.evaluations_in_cache(root, config, run.meta["model_sha256"])
         record = evidence.make_record(*key, cell, run, evaluations)
         try:
             path, replaced = evidence.write_record(record, replace=replace,
@@ -897,7 +902,7 @@ def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BY
 
 
 #: a reproduced measure agrees with its record when the difference is within the range of the
-#: stored seeds of its cell's family and J, or within this fraction of the stored value
+#: other stored seeds of its cell's family and J, or within this fraction of the stored value
 REPRODUCE_REL_TOL = 0.01
 
 
@@ -923,16 +928,8 @@ def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: in
     if grouped:
         groups = [g for g in _groups(grid, grid.cells()) if set(g) & set(wanted)]
         train_cells = [c for g in groups for c in g]
-    previous = os.environ.get(evidence.MODE_ENV)
-    os.environ[evidence.MODE_ENV] = "off"
-    try:
-        fresh = (run_grid(grid, workers=workers, cache=cache, cells=train_cells, progress=True, grouped=grouped)
-                 if wanted else None)
-    finally:
-        if previous is None:
-            os.environ.pop(evidence.MODE_ENV, None)
-        else:
-            os.environ[evidence.MODE_ENV] = previous
+    fresh = (run_grid(grid, workers=workers, cache=cache, cells=train_cells, progress=True, grouped=grouped,
+                      store=False) if wanted else None)
     rows = []
     for cell in wanted:
         settings = basic_settings(grid, cell[1])

@@ -455,9 +455,10 @@ class VSC(LatentModel):
     def objective_terms(self, posterior, x):
         """The KL parts and, with ``usage_weight`` > 0, the per-dimension usage term: the weight
         times the sum over dimensions of KL_B(rho_j || alpha), rho_j the batch's mean spike
-        probability of dimension j (the same value for every example of the batch). Its gradient
-        at a dimension that is off for every example grows without bound, so no dimension stays
-        switched off for good, while the usual KL keeps each example's code sparse."""
+        probability of dimension j (the same value for every example of the batch). It pulls each
+        dimension's share of examples towards alpha: one used by fewer examples is pushed back into
+        use, one used by more is pushed out, so the code spreads over the dimensions instead of
+        leaving some dead or shared, while the per-example KL keeps each example's code sparse."""
         parts = self.regularizer(posterior, x)
         weight = self.config.usage_weight
         if weight == 0 or not self.training:

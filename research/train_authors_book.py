@@ -4,9 +4,11 @@ beta-VAEs on one, the beta-VAEs on three, the ablation on three, then the recipe
 18 (one seed, then three), then their beta-VAEs. ``--grid`` keeps one grid's cells: two
 one-worker processes, one per grid, fill both cores without waiting for each other's rounds.
 
-Cells whose rows are already in ``results/<grid>.csv`` (measured by an earlier session, perhaps
-on another machine whose run cache is gone) are skipped; every newly finished evaluation is
-merged into that CSV as soon as its round of workers ends, so a session cut short keeps what it measured.
+Cells whose records are already in the evidence store (``evidence/authors|ablation/book/``) are
+skipped; every newly finished run gets the field's standard scores (MIG, SAP, DCI, which the
+chapter reads for every cell it might choose) and is recorded in the store, and its evaluation
+merged into ``results/<grid>.csv``, as soon as its round of workers ends, so a session cut short
+keeps what it measured.
 
 The book build trains the same cells in grid order; this script exists so that a session with
 little time left gets the most telling cells first. Resumable: finished runs and evaluations
@@ -21,9 +23,7 @@ import argparse
 import time
 from pathlib import Path
 
-import pandas as pd
-
-from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, CSV_KEY, record_runs, run_grid
+from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, load_cell, record_runs, run_grid, standard_scores, usable_record
 
 AUTHORS, ABLATION = AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]
 
@@ -32,13 +32,9 @@ def csv_path(grid) -> Path:
     return Path("results") / f"{grid.name}.csv"
 
 
-def measured(grid) -> set:
-    """The cells with a row in the grid's CSV."""
-    path = csv_path(grid)
-    if not path.exists():
-        return set()
-    frame = pd.read_csv(path)
-    return {(d, f, int(j), int(s)) for d, f, j, s in frame[CSV_KEY].itertuples(index=False)}
+def stored(grid, cell) -> bool:
+    """Whether the evidence store already holds the cell's exact run with its evaluations."""
+    return usable_record(grid, cell) is not None
 
 
 def main() -> None:
@@ -70,15 +66,17 @@ def main() -> None:
             continue
         index = {c: i for i, c in enumerate(grid.cells())}  # a cell's shard is the same in every phase
         mine = [c for c in cells if index[c] % shards == shard]
-        todo = [c for c in mine if c not in measured(grid)]
+        todo = [c for c in mine if not stored(grid, c)]
         if not todo:
-            print(f"[{name}] all {len(mine)} cells of this shard already in {csv_path(grid)}", flush=True)
+            print(f"[{name}] all {len(mine)} cells of this shard already in the evidence store", flush=True)
             continue
         for start in range(0, len(todo), args.workers):  # merge after every round of workers
             chunk, began = todo[start:start + args.workers], time.perf_counter()
             result = run_grid(grid, workers=args.workers, threads=1, cells=chunk, progress=False)
             print(f"[{name}] {chunk}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
             result.merge_csv(csv_path(grid))  # locked: --shard processes share the CSV
+            for cell in chunk:  # the chapter's standard scores, computed while the model is at hand
+                standard_scores(load_cell(grid, cell), grid)
             print("\n".join(record_runs(grid, chunk)), flush=True)  # into the evidence store, at once
 
 

@@ -16,7 +16,8 @@ from vsc_lib.training import train
 
 
 def test_the_registry_holds_the_books_datasets_and_the_user_array():
-    assert datasets.names() == ("mnist", "fashion_mnist", "smiley", "har", "array", "atoms", "atoms-m24-k3")
+    assert datasets.names() == ("mnist", "fashion_mnist", "smiley", "har", "array", "atoms", "atoms-m24-k3", "atoms-k1",
+                                "atoms-k3", "atoms-k4")
     assert datasets.get("har").likelihoods == ("gaussian",)
     assert datasets.get("mnist").likelihoods == ("bernoulli", "normalised_gaussian")
     assert datasets.get("smiley").has_factors and not datasets.get("mnist").has_factors

@@ -103,8 +103,10 @@ def generate(num: int, seed: int, setting: AtomsSetting = AtomsSetting()) -> Ato
     return AtomsData(x.reshape(num, 1, SIDE, SIDE).astype(np.float32), support, coefficients, atoms)
 
 
-#: the book's settings (two (M, k) pairs) and each split's size and seed
-SETTINGS = {"atoms": AtomsSetting(16, 2), "atoms-m24-k3": AtomsSetting(24, 3)}
+#: the book's settings: two (M, k) pairs, and k = 1 to 4 on the same 16 atoms (support recovery as k
+#: grows); each split's size and seed
+SETTINGS = {"atoms": AtomsSetting(16, 2), "atoms-m24-k3": AtomsSetting(24, 3), "atoms-k1": AtomsSetting(16, 1),
+            "atoms-k3": AtomsSetting(16, 3), "atoms-k4": AtomsSetting(16, 4)}
 SPLITS = {"train": (20_000, 1), "validation": (2_000, 3), "test": (2_000, 2)}
 #: SHA-256 of every split of every setting, recorded when the generator was written
 DIGESTS: dict[tuple[str, str], str] = {
@@ -114,6 +116,15 @@ DIGESTS: dict[tuple[str, str], str] = {
     ('atoms-m24-k3', 'train'): "287d245ff67699af91a2a1d86cf91f3317a767b210a8fada2bd56954abed7d67",
     ('atoms-m24-k3', 'validation'): "8db53a0f104b3d24685bf47d674f693990b055b16f0fe5990778c7df8b0253fe",
     ('atoms-m24-k3', 'test'): "ee177b6ad3edbdeb5af7f0a81d47f5416823192e145e33da47bf105b023dd540",
+    ('atoms-k1', 'train'): "083b5bd73cc3ee1408ca1539b777bb4b8d42c7dfb1e1b9ad08625f7fb98ee459",
+    ('atoms-k1', 'validation'): "c721eb81ad98f50b9300b6c98ab20197eae8f253581b7a831cce179e52ee5935",
+    ('atoms-k1', 'test'): "3caf7f443ba9d0d5697014eb3abf2d2fbbde0183d6276f932c0b5fa4b2dead36",
+    ('atoms-k3', 'train'): "6c44ec776b68d5afe753789db3e91a4ab5b2e88a828b3caa0e0c855dd3fca65f",
+    ('atoms-k3', 'validation'): "9a2dc37862409619f43c8519fb34765a9f468b801cf510b9183b7904d072b6c6",
+    ('atoms-k3', 'test'): "9a2668ebf2c80fb76ff337246f6e50d15e31a2393220745dc14388927c30831f",
+    ('atoms-k4', 'train'): "562abeefefad292e09add9be2a33358ab85188e30820ec917600e6335f9857a4",
+    ('atoms-k4', 'validation'): "dab848ccfc2fb77499f73063eac168024b59aff3636d7da8349e669a42a1be07",
+    ('atoms-k4', 'test'): "432f855cf13a467c05247b611cb2cd0fedb7164a71e12868d77fdf313dda979d",
 }
 
 

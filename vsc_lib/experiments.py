@@ -8,7 +8,7 @@ near-collapse of the paper's relaxation at small alpha); ``"lvsc<alpha>[-<select
 with the learned prior and the UAI recipe. A *cell* is (dataset, family, latent_dim, seed).
 
 Each study (``STUDIES``: ``latent`` and ``fixed`` for chapter 6, ``authors`` and ``ablation``
-for chapter 7, ``har`` for chapter 8) has three grids, one per book profile (``$VSC_PROFILE`` or a
+for chapter 7, ``har`` for chapter 8, ``sparse`` and ``sparse_k`` for chapter 9) has a grid per book profile (``$VSC_PROFILE`` or a
 chapter's ``profile`` parameter, see :mod:`vsc_lib.book`):
 
 - ``quick``: CI and the notebook tests; tiny subsets, one epoch.
@@ -39,6 +39,7 @@ from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, 
 from .data import load_dataset
 from .evaluation import Evaluation, IWEstimate
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
+from .fit import EARLIER_EPOCHS, EARLIER_VSC_DEFAULTS, EPOCHS, VSC_DEFAULTS
 from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
 from .training import block_timing, load_run_data, train_or_load
@@ -67,6 +68,8 @@ def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int 
     common["likelihood"] = datasets.get(dataset).default_likelihood
     if f.kind == "vae":
         return ModelConfig(kind="vae", beta=f.beta, **common)
+    if f.fit:  # exactly what vsc_lib.fit.fit builds (its other options are ModelConfig's defaults)
+        return ModelConfig(kind="vsc", **(VSC_DEFAULTS if f.fit == "default" else EARLIER_VSC_DEFAULTS), **common)
     if f.recipe:
         raise ValueError(f"family {family!r} follows an authors' recipe: build it with a Grid that names one (recipe=...).")
     if f.prior == "fixed":
@@ -132,11 +135,12 @@ class Grid:
             return recipe_config(RECIPES[self.recipe], width=self.width, length=self.length, blocks=self.blocks,
                                  latent_dim=latent_dim, seed=seed, num_train=self.num_train, num_test=self.num_test,
                                  ingredients=f.ingredients, kind=f.kind, beta=f.beta, precision=self.precision)
+        # fit's earlier default trained half as long as it does now (EARLIER_EPOCHS of EPOCHS)
+        epochs = max(1, self.num_epochs * EARLIER_EPOCHS // EPOCHS) if f.fit == "earlier" else self.num_epochs
         return RunConfig(
             DataConfig(dataset, num_train=self.num_train, num_test=self.num_test),
-            family_model(family, latent_dim, self.num_epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),
-            TrainConfig(num_epochs=self.num_epochs, batch_size=self.batch_size, lr=self.lr, seed=seed,
-                        precision=self.precision),
+            family_model(family, latent_dim, epochs, self.hidden_dim, dataset, self.num_pseudo_inputs),
+            TrainConfig(num_epochs=epochs, batch_size=self.batch_size, lr=self.lr, seed=seed, precision=self.precision),
         )
 
     def cells(self) -> list[Cell]:
@@ -246,16 +250,37 @@ FIXED_GRIDS: dict[str, Grid] = {
     "book": Grid("fixed-book", seeds=(0, 1, 2), num_epochs=4, **_FIXED),
     "paper": Grid("fixed-paper", seeds=(0, 1, 2), num_epochs=30, **_FIXED),
 }
+# does VSC do sparse coding? (chapter 9): fit's VSC now and before issue 31 and the VAE at J = 32 on sums of known
+# atoms (vsc_lib.atoms), 20,000 training examples, the next 2,000 held out, 2,000 test examples; and fit's VSC as the
+# number of atoms on per example grows (k = 1 to 4 of the same 16 atoms; the k = 2 runs are shared)
+SPARSE_FAMILIES = ("fit", "fit-old", "vae")
+_SPARSE = {"latent_dims": (32,), "num_train": 20_000, "num_validation": 2_000, "probe_families": (), "num_epochs": EPOCHS}
+_SPARSE_QUICK = _SPARSE | {"num_train": 1000, "num_validation": 500, "num_test": 500, "num_epochs": 1, "elbo_samples": 2}
+SPARSE_GRIDS: dict[str, Grid] = {
+    "quick": Grid("sparse-quick", datasets=("atoms", "atoms-m24-k3"), families=SPARSE_FAMILIES, seeds=(0,),
+                  **_SPARSE_QUICK),
+    "book": Grid("sparse-book", datasets=("atoms", "atoms-m24-k3"), families=SPARSE_FAMILIES, seeds=(0, 1, 2),
+                 **_SPARSE),
+}
+SPARSE_GRIDS["paper"] = SPARSE_GRIDS["book"]  # the book's size is the benchmark's (issue 31); its records are "book"
+SPARSE_K_GRIDS: dict[str, Grid] = {
+    "quick": Grid("sparse-k-quick", datasets=("atoms-k1", "atoms"), families=("fit",),
+                  seeds=(0,), **_SPARSE_QUICK),
+    "book": Grid("sparse-k-book", datasets=("atoms-k1", "atoms", "atoms-k3", "atoms-k4"), families=("fit",),
+                 seeds=(0, 1, 2), **_SPARSE),
+}
+SPARSE_K_GRIDS["paper"] = SPARSE_K_GRIDS["book"]
 #: each chapter's grids by profile name
 STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS,
                                        "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS,
-                                       "size": SIZE_GRIDS}
+                                       "size": SIZE_GRIDS, "sparse": SPARSE_GRIDS, "sparse_k": SPARSE_K_GRIDS}
 def get_grid(profile: str | None = None, study: str = "latent", largest: str = "paper") -> Grid:
     """The grid of a study for a book profile (``quick``, ``book`` or ``paper``; None reads
     ``$VSC_PROFILE``, see :func:`vsc_lib.book.get_profile`). Studies: ``latent`` (chapter 6),
     ``fixed`` (chapter 6's last section), ``authors`` / ``ablation`` (chapter 7), ``har``
-    (chapter 8), ``smiley`` / ``selectors``. ``largest`` caps the choice (chapter 7 never
-    trains its full-size grid inside a build: ``largest="book"``)."""
+    (chapter 8), ``sparse`` / ``sparse_k`` (chapter 9), ``smiley`` / ``selectors``.
+    ``largest`` caps the choice (chapter 7 never trains its full-size grid inside a build:
+    ``largest="book"``)."""
     from .book import get_profile
 
     if study not in STUDIES:

@@ -5,7 +5,8 @@ one colour throughout the book.
 A family names a recipe (see :func:`parse_family`): ``"vae"``; ``"beta<b>"``, the β-VAE;
 ``"vsc<alpha>[+min0][+hold]"``, the fixed-prior VSC; ``"lvsc<alpha>[-<selector>]"``, VSC with the
 learned prior; ``"authors"``, ``"authors~<ingredient>"`` and ``"authors-beta<b>"``, the authors'
-Smiley recipe, with one ingredient put back, and the β-VAE with the authors' body.
+Smiley recipe, with one ingredient put back, and the β-VAE with the authors' body; ``"fit"`` and
+``"fit-old"``, the VSC that :func:`vsc_lib.fit.fit` trains by default, now and before issue 31.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from .config import SELECTORS
+from .fit import EARLIER_VSC_DEFAULTS, VSC_DEFAULTS
 from .recipes import EARLIER
 
 
@@ -33,14 +35,14 @@ class Family:
     #: fixed-prior VSC: the authors' spike form (log pi = min(v, 0)) and their long spike-only phase
     spike_form: str = "sigmoid"
     hold: bool = False
+    #: the VSC of ``vsc_lib.fit.fit`` with its defaults: ``"default"`` (now) or ``"earlier"`` (before issue 31)
+    fit: str = ""
 
 
 _FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>[+min0][+hold]' (e.g. 'vsc0.01', 'vsc0.01+min0'), "
                 f"'lvsc<alpha>[-<selector>]' (e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}), "
-                "'authors', 'authors~<ingredient>' or 'authors-beta<beta>' with 0 < alpha < 1 and beta > 0")
-_FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>[+min0][+hold]' (e.g. 'vsc0.01', 'vsc0.01+min0'), "
-                f"'lvsc<alpha>[-<selector>]' (e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}), "
-                "'authors', 'authors~<ingredient>' or 'authors-beta<beta>' with 0 < alpha < 1 and beta > 0")
+                "'authors', 'authors~<ingredient>', 'authors-beta<beta>', 'fit' or 'fit-old' with 0 < alpha < 1 "
+                "and beta > 0")
 
 
 def _number(text: str) -> float:
@@ -58,6 +60,9 @@ def parse_family(family: str) -> Family:
         raise ValueError(f"unknown model family {family!r} (not a string); {_FAMILY_HELP}.")
     if family == "vae":
         return Family("vae")
+    if family in ("fit", "fit-old"):
+        defaults = VSC_DEFAULTS if family == "fit" else EARLIER_VSC_DEFAULTS
+        return Family("vsc", alpha=defaults["alpha"], fit="default" if family == "fit" else "earlier")
     if family.startswith("authors"):
         rest = family[len("authors"):]
         if rest.startswith("-beta"):
@@ -96,6 +101,8 @@ def family_alpha(family: str) -> float | None:
 
 def family_label(family: str) -> str:
     f = parse_family(family)
+    if f.fit:
+        return "VSC, fit's default" if f.fit == "default" else "VSC, fit's earlier default"
     if f.recipe:
         if f.kind == "vae":
             return f"β-VAE β={f.beta:g} (authors' body)"
@@ -114,6 +121,7 @@ COLOURS = {
     "vae": "#1f77b4", "beta2": "#c5b0d5", "beta4": "#9467bd", "beta8": "#7b4fa6", "beta16": "#4b2a7a",
     "vsc0.5": "#ff7f0e", "vsc0.2": "#2ca02c", "vsc0.1": "#8c564b", "vsc0.01": "#d62728",
     "vsc0.01+min0": "#e377c2", "vsc0.01+hold": "#bcbd22", "vsc0.01+min0+hold": "#17becf",
+    "fit": "#2ca02c", "fit-old": "#d62728",
     "authors": "#d62728", "authors-beta1": "#1f77b4", "authors-beta4": "#9467bd", "authors-beta16": "#4b2a7a",
 }
 PALETTE = ("#ff7f0e", "#2ca02c", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#98df8a",

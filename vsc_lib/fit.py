@@ -115,10 +115,14 @@ def _dataset(x: torch.Tensor, y: torch.Tensor, split: str) -> ImageDataset:
 #: used 0 to 3 of 32 dimensions on 16 or 24 atoms; with these it used at least one per atom and
 #: found them (support F1 0.98 and 0.88; results/sparse-coding-benchmark.json)
 VSC_DEFAULTS = {"alpha": 0.0625, "usage_weight": 2.0}
+#: training length (epochs) of :func:`fit`
+EPOCHS = 20
+#: the defaults before issue 31 (the book's chapter 9 trains both): alpha and no usage term, 10 epochs
+EARLIER_VSC_DEFAULTS, EARLIER_EPOCHS = {"alpha": 0.01, "usage_weight": 0.0}, 10
 
 
 def fit(x, *, x_test=None, labels=None, test_labels=None, kind: str = "vsc", likelihood: str | None = None,
-        latent_dim: int = 16, hidden_dim: int = 400, epochs: int = 20, batch_size: int = 128, lr: float = 1e-3,
+        latent_dim: int = 16, hidden_dim: int = 400, epochs: int = EPOCHS, batch_size: int = 128, lr: float = 1e-3,
         seed: int = 0, cache: Path | str | None = None, progress: bool = True, **model_options) -> TrainedRun:
     """Train a model on an array (or load it from the run cache) and return the trained run.
 

@@ -94,16 +94,17 @@ class CodeResult:
 
 
 def classic_codes(train, test, atoms, k: int, num_components: int, seed: int = 0,
-                  lasso_alpha: float = 0.1) -> list[CodeResult]:
-    """Dictionary learning (OMP with ``k`` non-zeros; the lasso at ``lasso_alpha``), OMP on the
-    true ``atoms`` (the oracle) and PCA, fitted on ``train`` and applied to ``test`` (both (N, D))."""
+                  lasso_alpha: float = 0.1, iterations: int = 20) -> list[CodeResult]:
+    """Dictionary learning (``iterations`` passes over ``train``; codes by OMP with ``k``
+    non-zeros, or by the lasso at ``lasso_alpha``), OMP on the true ``atoms`` (the oracle) and
+    PCA, fitted on ``train`` and applied to ``test`` (both (N, D))."""
     from sklearn.decomposition import PCA, MiniBatchDictionaryLearning, SparseCoder
 
     train = np.asarray(train, dtype=np.float64).reshape(len(train), -1)
     test = np.asarray(test, dtype=np.float64).reshape(len(test), -1)
     out = []
     learner = MiniBatchDictionaryLearning(n_components=num_components, alpha=lasso_alpha, batch_size=256,
-                                          max_iter=20, random_state=seed).fit(train)
+                                          max_iter=iterations, random_state=seed).fit(train)
     dictionary = learner.components_
     for name, algorithm, options in (("dictionary learning + OMP", "omp", {"transform_n_nonzero_coefs": k}),
                                      ("dictionary learning + lasso", "lasso_lars", {"transform_alpha": lasso_alpha})):

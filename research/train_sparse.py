@@ -1,0 +1,65 @@
+"""Train and record chapter 9's runs: the ``sparse`` grid (fit's VSC now and before issue 31, and
+the VAE, on two (M, k) settings of known atoms, three seeds) and the ``sparse_k`` grid (fit's VSC
+at k = 1 to 4 of 16 atoms), each run with its sparse-coding evaluation; then the classic methods
+(dictionary learning with OMP and the lasso, OMP on the true atoms, PCA) on every setting and seed
+with as many components as VSC has dimensions, and dictionary learning told the true number of
+atoms on the two main settings. Everything goes into the evidence store the moment it is done.
+
+Resumable: trained runs and evaluations come from the run cache, records already in the store
+are kept (``--replace`` rewrites them).
+
+    python research/train_sparse.py [--profile book] [--workers 1] [--replace]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from vsc_lib import experiments, sparse_study
+from vsc_lib.evidence import RecordExistsError
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="book", choices=("quick", "book"))
+    parser.add_argument("--workers", type=int, default=1, help="training processes (one thread each)")
+    parser.add_argument("--replace", action="store_true", help="rewrite records already in the store")
+    args = parser.parse_args()
+    grids = [experiments.get_grid(args.profile, study) for study in ("sparse", "sparse_k")]
+    for grid in grids:
+        for dataset in grid.datasets:
+            cells = [c for c in grid.cells() if c[0] == dataset]
+            todo = [c for c in cells if args.replace or experiments.usable_record(grid, c) is None
+                    or experiments.usable_record(grid, c).evaluation("sparse", sparse_study.code_settings(grid)) is None]
+            if not todo:
+                print(f"[{grid.name}] {dataset}: all {len(cells)} runs recorded", flush=True)
+                continue
+            began = time.perf_counter()
+            result = experiments.run_grid(grid, workers=args.workers, threads=1, cells=todo, progress=False)
+            for cell in todo:
+                sparse_study.code_evaluation(experiments.load_cell(grid, cell), grid)
+            print(f"[{grid.name}] {dataset}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
+            print("\n".join(experiments.record_runs(grid, todo, replace=True)), flush=True)
+    book = grids[0]
+    for grid in grids:
+        for dataset in grid.datasets:
+            for seed in grid.seeds:
+                sizes = {max(grid.latent_dims)}
+                if dataset in book.datasets:  # dictionary learning told the true number of atoms
+                    sizes.add(sparse_study.atoms.SETTINGS[dataset].num_atoms)
+                for n in sorted(sizes):
+                    began = time.perf_counter()
+                    try:
+                        values = sparse_study.classic_evaluation(dataset, seed, n, grid.num_train, grid.num_test,
+                                                                 record=True, replace=args.replace)
+                    except RecordExistsError as error:
+                        print(f"[classic] {error}", flush=True)
+                        continue
+                    f1 = values["dictionary learning + OMP"]["support_f1"]
+                    print(f"[classic] {dataset} seed {seed} {n} components: DL+OMP F1 {f1:.3f} "
+                          f"({values['_source']}, {time.perf_counter() - began:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -39,7 +39,7 @@ from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, 
 from .data import load_dataset
 from .evaluation import Evaluation, IWEstimate
 from .families import Family, FamilyRecord, family_alpha, family_colours, family_label, family_record, parse_family  # noqa: F401
-from .fit import EARLIER_EPOCHS, EARLIER_VSC_DEFAULTS, EPOCHS, VSC_DEFAULTS
+from .fit import EARLIER_EPOCHS, EPOCHS
 from .paths import cache_dir
 from .recipes import EARLIER, RECIPES, recipe_config
 from .training import block_timing, load_run_data, train_or_load
@@ -69,7 +69,7 @@ def family_model(family: str, latent_dim: int, num_epochs: int, hidden_dim: int 
     if f.kind == "vae":
         return ModelConfig(kind="vae", beta=f.beta, **common)
     if f.fit:  # exactly what vsc_lib.fit.fit builds (its other options are ModelConfig's defaults)
-        return ModelConfig(kind="vsc", **(VSC_DEFAULTS if f.fit == "default" else EARLIER_VSC_DEFAULTS), **common)
+        return ModelConfig(kind="vsc", alpha=f.alpha, usage_weight=f.usage, **common)
     if f.recipe:
         raise ValueError(f"family {family!r} follows an authors' recipe: build it with a Grid that names one (recipe=...).")
     if f.prior == "fixed":
@@ -270,10 +270,30 @@ SPARSE_K_GRIDS: dict[str, Grid] = {
                  seeds=(0, 1, 2), **_SPARSE),
 }
 SPARSE_K_GRIDS["paper"] = SPARSE_K_GRIDS["book"]
+# how fit's default was chosen: alpha x usage weight on the two main settings, seed 0, read on the validation
+# examples (the plain alpha = 1/16, weight 2 variant is the run of "fit"); and the two defaults on MNIST
+SPARSE_ALPHAS, SPARSE_USAGE_WEIGHTS = (0.01, 0.0625, 0.125), (0.0, 1.0, 2.0, 5.0)
+SPARSE_VARIANTS = tuple(f"fit+a{a:g}+u{u:g}" for a in SPARSE_ALPHAS for u in SPARSE_USAGE_WEIGHTS)
+SPARSE_CHOICE_GRIDS: dict[str, Grid] = {
+    "quick": Grid("sparse-choice-quick", datasets=("atoms",), families=("fit+a0.0625+u0", "fit+a0.0625+u2"),
+                  seeds=(0,), **_SPARSE_QUICK),
+    "book": Grid("sparse-choice-book", datasets=("atoms", "atoms-m24-k3"), families=SPARSE_VARIANTS, seeds=(0,),
+                 **_SPARSE),
+}
+SPARSE_CHOICE_GRIDS["paper"] = SPARSE_CHOICE_GRIDS["book"]
+SPARSE_MNIST_GRIDS: dict[str, Grid] = {
+    "quick": Grid("sparse-mnist-quick", datasets=("mnist",), families=("fit", "fit-old"), latent_dims=(32,),
+                  seeds=(0,), num_epochs=1, num_train=1000, num_test=500, probe_families=("fit", "fit-old"),
+                  probe_labels=1000, elbo_samples=2),
+    "book": Grid("sparse-mnist-book", datasets=("mnist",), families=("fit", "fit-old"), latent_dims=(32,),
+                 seeds=(0, 1, 2), num_epochs=EPOCHS, probe_families=("fit", "fit-old")),
+}
+SPARSE_MNIST_GRIDS["paper"] = SPARSE_MNIST_GRIDS["book"]
 #: each chapter's grids by profile name
 STUDIES: dict[str, dict[str, Grid]] = {"latent": GRIDS, "smiley": SMILEY_GRIDS, "selectors": SELECTOR_GRIDS, "har": HAR_GRIDS,
                                        "authors": AUTHORS_GRIDS, "ablation": ABLATION_GRIDS, "fixed": FIXED_GRIDS,
-                                       "size": SIZE_GRIDS, "sparse": SPARSE_GRIDS, "sparse_k": SPARSE_K_GRIDS}
+                                       "size": SIZE_GRIDS, "sparse": SPARSE_GRIDS, "sparse_k": SPARSE_K_GRIDS,
+                                       "sparse_choice": SPARSE_CHOICE_GRIDS, "sparse_mnist": SPARSE_MNIST_GRIDS}
 def get_grid(profile: str | None = None, study: str = "latent", largest: str = "paper") -> Grid:
     """The grid of a study for a book profile (``quick``, ``book`` or ``paper``; None reads
     ``$VSC_PROFILE``, see :func:`vsc_lib.book.get_profile`). Studies: ``latent`` (chapter 6),

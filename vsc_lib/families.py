@@ -6,7 +6,9 @@ A family names a recipe (see :func:`parse_family`): ``"vae"``; ``"beta<b>"``, th
 ``"vsc<alpha>[+min0][+hold]"``, the fixed-prior VSC; ``"lvsc<alpha>[-<selector>]"``, VSC with the
 learned prior; ``"authors"``, ``"authors~<ingredient>"`` and ``"authors-beta<b>"``, the authors'
 Smiley recipe, with one ingredient put back, and the β-VAE with the authors' body; ``"fit"`` and
-``"fit-old"``, the VSC that :func:`vsc_lib.fit.fit` trains by default, now and before issue 31.
+``"fit-old"``, the VSC that :func:`vsc_lib.fit.fit` trains by default, now and before issue 31,
+and ``"fit+a<alpha>+u<weight>"``, fit's VSC with another alpha or usage weight (the variants its
+default was chosen from).
 """
 
 from __future__ import annotations
@@ -37,12 +39,14 @@ class Family:
     hold: bool = False
     #: the VSC of ``vsc_lib.fit.fit`` with its defaults: ``"default"`` (now) or ``"earlier"`` (before issue 31)
     fit: str = ""
+    #: fit's VSC: the weight of the per-dimension usage term (``ModelConfig.usage_weight``)
+    usage: float = 0.0
 
 
 _FAMILY_HELP = ("use 'vae', 'beta<beta>' (e.g. 'beta4'), 'vsc<alpha>[+min0][+hold]' (e.g. 'vsc0.01', 'vsc0.01+min0'), "
                 f"'lvsc<alpha>[-<selector>]' (e.g. 'lvsc0.2', 'lvsc0.2-sigmoid'; selectors: {', '.join(SELECTORS)}), "
-                "'authors', 'authors~<ingredient>', 'authors-beta<beta>', 'fit' or 'fit-old' with 0 < alpha < 1 "
-                "and beta > 0")
+                "'authors', 'authors~<ingredient>', 'authors-beta<beta>', 'fit[+a<alpha>][+u<weight>]' or "
+                "'fit-old' with 0 < alpha < 1 and beta > 0")
 
 
 def _number(text: str) -> float:
@@ -60,9 +64,24 @@ def parse_family(family: str) -> Family:
         raise ValueError(f"unknown model family {family!r} (not a string); {_FAMILY_HELP}.")
     if family == "vae":
         return Family("vae")
-    if family in ("fit", "fit-old"):
-        defaults = VSC_DEFAULTS if family == "fit" else EARLIER_VSC_DEFAULTS
-        return Family("vsc", alpha=defaults["alpha"], fit="default" if family == "fit" else "earlier")
+    if family == "fit-old":
+        return Family("vsc", alpha=EARLIER_VSC_DEFAULTS["alpha"], usage=EARLIER_VSC_DEFAULTS["usage_weight"],
+                      fit="earlier")
+    if family == "fit" or family.startswith("fit+"):
+        alpha, usage = VSC_DEFAULTS["alpha"], VSC_DEFAULTS["usage_weight"]
+        mods = family.split("+")[1:]
+        for mod in mods:
+            value = _number(mod[1:])
+            if mod[:1] == "a" and 0.0 < value < 1.0:
+                alpha = value
+            elif mod[:1] == "u" and 0.0 <= value < 1e4:
+                usage = value
+            else:
+                raise ValueError(f"unknown model family {family!r}: {mod!r} is neither a<alpha> with 0 < alpha < 1 "
+                                 f"nor u<weight> with weight >= 0; {_FAMILY_HELP}.")
+        if len({m[:1] for m in mods}) != len(mods):
+            raise ValueError(f"unknown model family {family!r}: give alpha and the usage weight once each.")
+        return Family("vsc", alpha=alpha, usage=usage, fit="default")
     if family.startswith("authors"):
         rest = family[len("authors"):]
         if rest.startswith("-beta"):
@@ -102,7 +121,9 @@ def family_alpha(family: str) -> float | None:
 def family_label(family: str) -> str:
     f = parse_family(family)
     if f.fit:
-        return "VSC, fit's default" if f.fit == "default" else "VSC, fit's earlier default"
+        if family in ("fit", "fit-old"):
+            return "VSC, fit's default" if family == "fit" else "VSC, fit's earlier default"
+        return f"VSC, fit with α={f.alpha:g}, usage weight {f.usage:g}"
     if f.recipe:
         if f.kind == "vae":
             return f"β-VAE β={f.beta:g} (authors' body)"

@@ -81,32 +81,64 @@ def dimension_images(model, codes: np.ndarray, on: np.ndarray, dims) -> np.ndarr
     return (images[:-1] - images[-1:]).reshape(len(dims), *images.shape[-2:])
 
 
-def code_evaluation(run, grid) -> dict:
-    """The sparse-coding measures of a trained run's code of its test examples (evaluation
-    ``sparse``): support F1, dimensions used, on per example, coefficient correlation,
-    reconstruction MSE, encoding examples/s, the F1 of each atom, each atom's matched dimension and
-    (VSC) the decoder's image of it."""
+def code_evaluation(run, grid, split: str = "test") -> dict:
+    """The sparse-coding measures of a trained run's code of its ``split`` examples (``"test"``,
+    or ``"validation"``: the examples after the grid's training ones, that choices are made on),
+    cached as evaluation ``sparse``: support F1, dimensions used, on per example, coefficient
+    correlation, reconstruction MSE, encoding examples/s, the F1 of each atom, each atom's matched
+    dimension and (VSC) the decoder's image of it."""
+    settings = code_settings(grid, split)
 
     def compute() -> dict:
-        _, test = load_run_data(run.config)
-        truth = _split_truth(run.config.data.dataset, "test", len(test))
+        if split == "test":
+            _, test = load_run_data(run.config)
+            x, truth = test.x, _split_truth(run.config.data.dataset, "test", len(test))
+        else:
+            truth = _split_truth(run.config.data.dataset, "validation", grid.num_validation or None)
+            x = torch.from_numpy(truth.x)
         model = run.model
-        result = model_code(model, test.x)
-        out = result.measures(test.x.numpy(), truth.support, truth.coefficients)
+        result = model_code(model, x)
+        out = result.measures(x.numpy(), truth.support, truth.coefficients)
         best, f1 = sparse_coding.match_atoms(result.on, truth.support)
         out.update(atom_f1=[round(float(v), 4) for v in f1], matched_dims=[int(j) for j in best],
                    M=int(truth.support.shape[1]), k=float(truth.support.sum(1).mean()))
-        if model.has_spikes:
+        if model.has_spikes and split == "test":
             images = dimension_images(model, result.codes, result.on, best.tolist())
             out["matched_images"] = np.round(images, IMAGE_DECIMALS).tolist()
         return out
 
-    return cached_evaluation(run, "sparse", code_settings(grid), compute)
+    return cached_evaluation(run, "sparse", settings, compute)
 
 
-def code_settings(grid) -> dict:
+def code_settings(grid, split: str = "test") -> dict:
     """The settings of :func:`code_evaluation` (a stored evaluation with others is not reused)."""
-    return {"split": "test", "num_test": grid.num_test, "used_share": sparse_coding.USED_SHARE}
+    if split == "test":
+        return {"split": "test", "num_test": grid.num_test, "used_share": sparse_coding.USED_SHARE}
+    if split == "validation":
+        if not grid.num_validation:
+            raise ValueError(f"grid {grid.name!r} holds no validation examples out (num_validation=0).")
+        return {"split": "validation", "num_validation": grid.num_validation, "used_share": sparse_coding.USED_SHARE}
+    raise ValueError(f"split {split!r}: use 'test' or 'validation'.")
+
+
+def choose_variant(scores: dict[str, list[float]]) -> str:
+    """The variant with the highest mean score (``scores[variant]``: one value per setting, read
+    on validation examples); a tie goes to the variant named first."""
+    if not scores:
+        raise ValueError("choose_variant needs at least one variant's scores.")
+    return max(scores, key=lambda v: (float(np.mean(scores[v])), -list(scores).index(v)))
+
+
+def choice_reading(chosen: str, default: str, scores: dict[str, list[float]], label) -> str:
+    """The choice on the validation examples in words, and whether it is fit's default."""
+    mean = float(np.mean(scores[chosen]))
+    text = (f"On the validation examples the variant with the highest support F1 (averaged over the two settings) "
+            f"is {label(chosen)}, at {mean:.3f}.")
+    if chosen == default:
+        return text + " That is `fit`'s default."
+    other = float(np.mean(scores[default])) if default in scores else float("nan")
+    return text + (f" `fit`'s default ({label(default)}) scores {other:.3f} there: it is **not** the variant the "
+                   "validation examples choose.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,13 +344,14 @@ class GoalCheck:
     on_ok: bool
     verdict: str  # "met", "missed" or "not settled" (the F1 interval includes VSC below dictionary learning)
 
-    def sentence(self, setting: str) -> str:
+    def sentence(self, what: str = "The goal") -> str:
+        """``"<what>: met. <the F1 comparison> <the counts>"``."""
         parts = [self.f1.sentence("VSC", "dictionary learning with OMP", "support F1"),
                  "It used at least M dimensions on every seed." if self.dims_ok else
                  "It used fewer than M dimensions on at least one seed.",
                  "It switched on within one of k dimensions per example on every seed." if self.on_ok else
                  "On at least one seed it switched on more than one dimension more or fewer than k per example."]
-        return f"{setting}: the goal is {self.verdict}. " + " ".join(parts)
+        return f"{what}: {self.verdict}. " + " ".join(parts)
 
 
 def sparse_goal(vsc_f1, dl_f1, dims_used, on_per_example, M: int, k: float) -> GoalCheck:
@@ -344,3 +377,117 @@ def history_dims_used(run) -> list[float]:
     history from before the measure existed."""
     return [float(row["test_dims_used"]) for row in run.history if row.get("test_dims_used") is not None]
 
+
+
+# ---------------------------------------------------------------------------------------------
+# the chapter's tables
+
+#: the measures the chapter tabulates: (column title, decimals)
+MEASURES = {"support_f1": ("support F1", 2), "dims_used": ("dimensions used", 1),
+            "on_per_example": ("on per example", 2), "coef_corr": ("coefficient |corr|", 2),
+            "recon_mse": ("reconstruction MSE", 4)}
+#: the classic methods, in the chapter's order
+CLASSIC_METHODS = ("dictionary learning + OMP", "dictionary learning + lasso", "OMP on the true atoms (oracle)", "PCA")
+
+
+def gather_codes(grid, cells, load) -> dict:
+    """``{cell: code evaluation}`` for ``cells`` of ``grid``, each run from ``load(grid, cell)``
+    (:func:`vsc_lib.experiments.load_cell`)."""
+    return {cell: code_evaluation(load(grid, cell), grid) for cell in cells}
+
+
+def gather_classic(grid, sizes: dict[str, list[int]], dl_iterations: int = DL_ITERATIONS) -> dict:
+    """``{(dataset, num_components, seed): {method: measures}}`` for every dataset and seed of
+    ``grid`` and the component counts ``sizes[dataset]``."""
+    return {(d, n, s): classic_evaluation(d, s, n, grid.num_train, grid.num_test, dl_iterations=dl_iterations)
+            for d in grid.datasets for n in sizes[d] for s in grid.seeds}
+
+
+def summary_table(rows: dict[tuple[str, str], list[dict]]):
+    """A table with one row per (setting, method) and one column per :data:`MEASURES` entry, each
+    cell the mean with its 95 % interval over the seeds' values (``rows[(setting, method)]`` is
+    one measures dict per seed)."""
+    import pandas as pd
+
+    out = {}
+    for key, values in rows.items():
+        out[key] = {title: stats.interval([v[m] for v in values]).format(digits)
+                    for m, (title, digits) in MEASURES.items()}
+    frame = pd.DataFrame(out).T
+    frame.index.names = ["setting", "method"]
+    return frame
+
+
+def for_display(images) -> np.ndarray:
+    """Atom images scaled for drawing on [0, 1]: each turned so that its largest magnitude is
+    positive (a dictionary atom's sign is arbitrary), divided by that magnitude, clipped at 0."""
+    images = np.asarray(images, dtype=np.float64)
+    flat = images.reshape(len(images), -1)
+    peak = flat[np.arange(len(flat)), np.abs(flat).argmax(1)]
+    scale = np.where(np.abs(peak) > 0, peak, 1.0)
+    return np.clip(images / scale.reshape(-1, *([1] * (images.ndim - 1))), 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# the chapter's sentences (each outcome tested in tests/test_sparse_study.py)
+
+
+def classic_provenance(results: list[dict]) -> str:
+    """Where the classic methods' results came from: computed by this build, this machine's
+    cache, or the evidence store (with the machines and dates that computed the stored ones)."""
+    if not results:
+        return "No classic-method result is shown."
+    counts = {k: sum(1 for r in results if r["_source"] == k) for k in ("computed", "cache", "store")}
+    names = {"computed": "computed by this build", "cache": "from this machine's cache",
+             "store": "from the evidence store"}
+    parts = [f"{n} {names[k]}" for k, n in counts.items() if n]
+    text = f"The classic methods' {len(results)} results (one per setting, seed and dictionary size): " + \
+        ", ".join(parts) + "."
+    stored = [r["_machine"] for r in results if r["_source"] == "store"]
+    if stored:
+        cpus = sorted({m.get("cpu") or "an unrecorded CPU" for m in stored})
+        dates = sorted(m["finished_utc"][:10] for m in stored if m.get("finished_utc"))
+        when = f", {dates[0]}" + (f" to {dates[-1]}" if dates[-1] != dates[0] else "") if dates else ""
+        text += f" The stored ones were computed on {', '.join(cpus)}{when}."
+    return text
+
+
+def k_reading(ks: list[int], f1: dict, datasets: list[str]) -> str:
+    """VSC against dictionary learning with OMP at each k (two-sided), and the slope of VSC's
+    F1 over k with its interval. ``f1[dataset] = (VSC's F1 per seed, dictionary learning's)``."""
+    lines = []
+    for k, d in zip(ks, datasets, strict=True):
+        vsc, dl = f1[d]
+        lines.append(f"k = {k}: " + stats.compare(vsc, dl).sentence("VSC", "dictionary learning", "support F1"))
+    x = [k for k, d in zip(ks, datasets, strict=True) for _ in f1[d][0]]
+    y = [v for d in datasets for v in f1[d][0]]
+    if len(set(ks)) >= 2 and len(y) >= 3:
+        t = stats.trend(x, y)
+        lines.append(f"Over k, VSC's support F1 {t.decision} ({t.slope:+.3f} per atom more on, 95 % interval "
+                     f"[{t.low:+.3f}, {t.high:+.3f}]).")
+    return "\n\n".join(lines)
+
+
+def starvation_reading(final: dict[str, tuple[list, list, int]]) -> str:
+    """Dimensions used at the end of training, per seed, by fit's default and its earlier
+    default against M; ``final[setting] = (default's counts, earlier default's, M)``."""
+    lines = []
+    for setting, (now, before, M) in final.items():
+        def counts(values):
+            return ", ".join(f"{v:g}" for v in values)
+
+        starved = sum(1 for v in before if v < M)
+        full = sum(1 for v in now if v >= M)
+        lines.append(f"{setting}: at the end of training the earlier default used {counts(before)} dimensions "
+                     f"(seed by seed), fewer than the {M} atoms on {starved} of {len(before)} seeds; the default "
+                     f"used {counts(now)}, at least {M} on {full} of {len(now)} seeds.")
+    return "\n\n".join(lines)
+
+
+def speed_sentence(speed: dict, k: int) -> str:
+    """The encoding speeds measured by :func:`encoding_speed`, as a sentence."""
+    faster = speed["ratio"] >= 1
+    ratio = speed["ratio"] if faster else 1 / speed["ratio"]
+    return (f"Encoding {speed['examples']:,} examples on {speed['threads']} thread(s) of {speed['cpu']}: VSC's "
+            f"encoder (one forward pass) {speed['vsc']:,.0f} examples per second, OMP with {k} non-zeros per "
+            f"example {speed['omp']:,.0f}; VSC is {ratio:.1f} times {'faster' if faster else 'slower'}.")

@@ -67,7 +67,7 @@ def test_classic_methods_are_computed_cached_recorded_and_read_back(stores):
     assert first["_source"] == "computed"
     assert set(sparse_study.CLASSIC_METHODS) <= set(first)
     assert first["OMP on the true atoms (oracle)"]["support_f1"] > 0.9  # the oracle finds the atoms
-    assert np.asarray(first["dictionary learning + OMP"]["matched_images"]).shape == (16, 28, 28)
+    assert sparse_study.unpack_images(first["dictionary learning + OMP"]["matched_images"]).shape == (16, 28, 28)
     assert small()["_source"] == "cache"
     for path in (stores / "cache" / "_classic").glob("*.json"):
         path.unlink()  # a fresh machine: the store serves it
@@ -135,7 +135,7 @@ def test_the_code_evaluation_of_a_trained_run(stores):
     for values in out.values():
         assert 0.0 <= values["support_f1"] <= 1.0 and len(values["atom_f1"]) == values["M"] == 16
         assert values["k"] == 2.0 and values["examples_per_second"] > 0
-    assert np.asarray(out["fit"]["matched_images"]).shape == (16, 28, 28)
+    assert sparse_study.unpack_images(out["fit"]["matched_images"]).shape == (16, 28, 28)
     assert "matched_images" not in out["vae"]  # a dense code has no dimension to switch on alone
     assert out["vae"]["dims_used"] == 32  # "on" beyond one sd: every dimension of a dense code
 
@@ -221,3 +221,18 @@ def test_the_variants_share_the_default_run_and_read_the_validation_examples(sto
     test = sparse_study.code_evaluation(run, quick)
     assert "matched_images" not in held and "matched_images" in test
     assert held != test
+
+
+def test_images_are_packed_small_and_come_back_to_within_a_step():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(16, 28, 28))
+    images[3] = 0.0
+    packed = sparse_study.pack_images(images)
+    assert len(json.dumps(packed)) < 20_000  # against about 150 kB as a JSON list
+    back = sparse_study.unpack_images(packed)
+    peak = np.abs(images).reshape(16, -1).max(1)
+    assert np.all(np.abs(back - images).reshape(16, -1).max(1) <= peak / 127 / 2 + 1e-12)
+    assert not back[3].any()
+    assert np.allclose(sparse_study.for_display(packed), sparse_study.for_display(back))
+    with pytest.raises(ValueError, match="evaluate again"):
+        sparse_study.unpack_images([[0.0]])

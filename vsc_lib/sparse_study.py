@@ -36,11 +36,12 @@ from .provenance import code_fingerprint, cpu_model, git_commit
 from .training import load_run_data
 
 #: bump when classic_evaluation computes something else (its stored records become stale)
-CLASSIC_VERSION = 1
+CLASSIC_VERSION = 2
 #: the classic methods' settings (vsc_lib.sparse_coding.classic_codes)
 LASSO_ALPHA, DL_ITERATIONS = 0.1, 20
-#: decimals kept of the images stored with evaluations (they are only drawn)
-IMAGE_DECIMALS = 2
+#: how images are stored with evaluations and records (they are only drawn): per image, int8 of
+#: its values over its largest magnitude, base64 (:func:`pack_images`)
+IMAGE_FORMAT = "int8-base64"
 CLASSIC_SCHEMA = 1
 
 
@@ -65,6 +66,31 @@ def model_code(model, x: torch.Tensor) -> sparse_coding.CodeResult:
     with torch.no_grad():
         recon = torch.cat([model.reconstruct(b.to(model.device)).cpu() for b in x.split(1000)]).numpy()
     return sparse_coding.CodeResult("model", codes, on, recon, seconds)
+
+
+def pack_images(images) -> dict:
+    """Images (N, H, W) as a small JSON value: each scaled by its largest magnitude to int8, the
+    bytes in base64, with the scales (:func:`unpack_images` inverts it to within 1/127 of each
+    image's peak)."""
+    import base64
+
+    images = np.asarray(images, dtype=np.float64)
+    peak = np.abs(images.reshape(len(images), -1)).max(1) if len(images) else np.zeros(0)
+    scale = np.where(peak > 0, peak, 1.0)
+    q = np.round(127 * images / scale.reshape(-1, *([1] * (images.ndim - 1)))).astype(np.int8)
+    return {"format": IMAGE_FORMAT, "shape": list(images.shape), "scale": [float(v) for v in scale],
+            "data": base64.b64encode(q.tobytes()).decode("ascii")}
+
+
+def unpack_images(packed: dict) -> np.ndarray:
+    """The images of :func:`pack_images` (a clear error for anything else)."""
+    import base64
+
+    if not isinstance(packed, dict) or packed.get("format") != IMAGE_FORMAT:
+        raise ValueError(f"not images packed as {IMAGE_FORMAT} (an evaluation from older code?); evaluate again.")
+    q = np.frombuffer(base64.b64decode(packed["data"]), dtype=np.int8).astype(np.float64)
+    images = q.reshape(packed["shape"]) / 127
+    return images * np.asarray(packed["scale"]).reshape(-1, *([1] * (images.ndim - 1)))
 
 
 def dimension_images(model, codes: np.ndarray, on: np.ndarray, dims) -> np.ndarray:
@@ -104,7 +130,7 @@ def code_evaluation(run, grid, split: str = "test") -> dict:
                    M=int(truth.support.shape[1]), k=float(truth.support.sum(1).mean()))
         if model.has_spikes and split == "test":
             images = dimension_images(model, result.codes, result.on, best.tolist())
-            out["matched_images"] = np.round(images, IMAGE_DECIMALS).tolist()
+            out["matched_images"] = pack_images(images)
         return out
 
     return cached_evaluation(run, "sparse", settings, compute)
@@ -113,7 +139,8 @@ def code_evaluation(run, grid, split: str = "test") -> dict:
 def code_settings(grid, split: str = "test") -> dict:
     """The settings of :func:`code_evaluation` (a stored evaluation with others is not reused)."""
     if split == "test":
-        return {"split": "test", "num_test": grid.num_test, "used_share": sparse_coding.USED_SHARE}
+        return {"split": "test", "num_test": grid.num_test, "used_share": sparse_coding.USED_SHARE,
+                "images": IMAGE_FORMAT}
     if split == "validation":
         if not grid.num_validation:
             raise ValueError(f"grid {grid.name!r} holds no validation examples out (num_validation=0).")
@@ -210,8 +237,7 @@ def _compute_classic(settings: dict) -> dict:
         values["atom_f1"] = [round(float(v), 4) for v in f1]
         if result.method.startswith("dictionary learning + OMP") and result.dictionary is not None:
             side = atoms.SIDE
-            values["matched_images"] = np.round(result.dictionary[best].reshape(len(best), side, side),
-                                                IMAGE_DECIMALS).tolist()
+            values["matched_images"] = pack_images(result.dictionary[best].reshape(len(best), side, side))
         out[result.method] = values
     return out
 
@@ -419,9 +445,10 @@ def summary_table(rows: dict[tuple[str, str], list[dict]]):
 
 
 def for_display(images) -> np.ndarray:
-    """Atom images scaled for drawing on [0, 1]: each turned so that its largest magnitude is
-    positive (a dictionary atom's sign is arbitrary), divided by that magnitude, clipped at 0."""
-    images = np.asarray(images, dtype=np.float64)
+    """Atom images (an array, or as packed by :func:`pack_images`) scaled for drawing on [0, 1]:
+    each turned so that its largest magnitude is positive (a dictionary atom's sign is arbitrary),
+    divided by that magnitude, clipped at 0."""
+    images = unpack_images(images) if isinstance(images, dict) else np.asarray(images, dtype=np.float64)
     flat = images.reshape(len(images), -1)
     peak = flat[np.arange(len(flat)), np.abs(flat).argmax(1)]
     scale = np.where(np.abs(peak) > 0, peak, 1.0)

@@ -236,3 +236,12 @@ def test_images_are_packed_small_and_come_back_to_within_a_step():
     assert np.allclose(sparse_study.for_display(packed), sparse_study.for_display(back))
     with pytest.raises(ValueError, match="evaluate again"):
         sparse_study.unpack_images([[0.0]])
+
+
+def test_the_store_check_counts_and_checks_the_classic_records(stores):
+    small(record=True)
+    report = experiments.check_store()
+    assert report["per_study"]["classic"] == 1 and report["records"] == 1 and not report["problems"]
+    stored = next((stores / "evidence" / "classic").glob("*.json"))
+    stored.write_text("[]")
+    assert any("cannot be trusted" in p for p in experiments.check_store()["problems"])

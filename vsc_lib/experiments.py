@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import analysis, datasets, disentanglement, evidence, metrics
+from . import analysis, datasets, disentanglement, evidence, metrics, sparse_study
 from .cache import TrainedRun, cached_evaluation, has_evaluation, load_run
 from .config import SELECTORS, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from .data import load_dataset
@@ -911,7 +911,8 @@ def record_runs(grid: Grid, cells: list[Cell] | None = None, replace: bool = Fal
 def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BYTES) -> dict:
     """Check the whole evidence store: every record readable and whole (schema, fields, weights'
     checksums), in its study's folder, for a cell that its grid still has, and not stale (its run
-    is the one the current code trains for that cell); the store within ``budget`` bytes.
+    is the one the current code trains for that cell); the classic methods' records of chapter 9
+    likewise (:func:`vsc_lib.sparse_study.check_classic`); the store within ``budget`` bytes.
 
     Returns:
         ``{"records": n, "per_study": {study/profile: n}, "bytes": size, "problems": [text, ...]}``;
@@ -940,10 +941,14 @@ def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BY
         if found.stale is not None:
             problems.append(f"{path} is stale: {found.stale_reason}; retrain and re-record it "
                             f"(python scripts/record.py --study {study} --grid {profile} --replace) or delete it")
+    classic = sorted((root / "classic").glob("*.json"))  # chapter 9's classic methods (vsc_lib.sparse_study)
+    if classic:
+        per_study["classic"] = len(classic)
+        problems.extend(sparse_study.check_classic(root))
     size = evidence.size_bytes(root)
     if size > budget:
         problems.append(f"the store holds {size / 2**20:.2f} MiB, above its budget of {budget / 2**20:.0f} MiB")
-    return {"records": len(paths), "per_study": per_study, "bytes": size, "problems": problems}
+    return {"records": len(paths) + len(classic), "per_study": per_study, "bytes": size, "problems": problems}
 
 
 #: a reproduced measure agrees with its record when the difference is within the range of the

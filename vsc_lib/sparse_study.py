@@ -206,7 +206,7 @@ def read_classic(path: Path) -> dict:
         return evidence.CorruptEvidenceError(
             f"the classic-method record {path} cannot be trusted: {reason}. Nothing was used from it. Restore it "
             f"from git (git checkout -- {path}) or delete it so that it is computed again "
-            "(python research/train_sparse.py records it).")
+            "(python scripts/train_sparse.py records it).")
 
     try:
         data = json.loads(Path(path).read_text())
@@ -317,7 +317,7 @@ def check_classic(root: Path | None = None) -> list[str]:
             continue
         if _key(want) != data["key"]:
             problems.append(f"{path} is stale: it was computed with {s}, the current code computes {want}; "
-                            "compute it again (python research/train_sparse.py --replace) or delete it")
+                            "compute it again (python scripts/train_sparse.py --replace) or delete it")
         elif path.name != f"{classic_name(want)}.json":
             problems.append(f"{path}: its settings belong in {classic_name(want)}.json")
     return problems

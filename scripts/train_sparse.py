@@ -10,7 +10,7 @@ atoms on the two main settings. Everything goes into the evidence store the mome
 Resumable: trained runs and evaluations come from the run cache, records already in the store
 are kept (``--replace`` rewrites them).
 
-    python research/train_sparse.py [--profile book] [--workers 1] [--replace]
+    python scripts/train_sparse.py [--profile book] [--workers 1] [--replace]
 """
 
 from __future__ import annotations

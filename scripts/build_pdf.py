@@ -5,7 +5,8 @@ Usage: python scripts/build_pdf.py [--profile book|quick|paper] [--pages 20 24]
 Jupyter Book's ``singlehtml`` builder renders the executed chapters (``book/``, or the quick
 profile's ``.book-quick/``: run ``scripts/build_book.py --no-html`` first, as ``make pdf`` does)
 into one page, with the same numbered figures, equations (MathJax, served from the built site),
-bibliography and glued numbers as the HTML book; headless Chromium (Debian's ``chromium``,
+bibliography and glued numbers as the HTML book, leaving out the code that the HTML folds away
+(it reads as a report; the notebooks hold the code); headless Chromium (Debian's ``chromium``,
 driven by Playwright, as in the HTML check) waits for MathJax and the images and prints it to A4
 with page numbers. Output: ``_build/pdf/book.pdf`` (quick: ``_build/quick/pdf/book.pdf``);
 the page count and the build time are printed. Chapters not yet executed for the profile are
@@ -46,6 +47,19 @@ h1 { break-before: page; }
 pre, code { white-space: pre-wrap !important; word-break: break-word; }
 img { max-width: 100% !important; }
 """
+
+
+#: before printing: the code the HTML folds away (cells tagged hide-cell or hide-input) is left out,
+#: their outputs kept, and the first chapter does not start on a page of its own after an empty one
+FOR_PRINT = """() => {
+  for (const cell of document.querySelectorAll('.cell.tag_hide-cell, .cell.tag_hide-input')) {
+    cell.querySelectorAll('.cell_input').forEach(input => input.remove());
+  }
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('details.hide > summary').forEach(s => s.remove());
+  const first = document.querySelector('h1');
+  if (first) first.style.breakBefore = 'avoid';
+}"""
 
 
 def source_folder(profile: str) -> Path:
@@ -90,8 +104,7 @@ def print_pdf(page: Path, target: Path) -> int:
         tab.goto(page.as_uri(), wait_until="load")
         tab.evaluate("async () => { if (window.MathJax?.startup?.promise) await MathJax.startup.promise; }")
         tab.wait_for_function("Array.from(document.images).every(i => i.complete)")
-        for details in tab.query_selector_all("details"):  # folded cells print open
-            details.evaluate("d => d.open = true")
+        tab.evaluate(FOR_PRINT)
         tab.add_style_tag(content=PRINT_CSS)
         tab.emulate_media(media="print")
         tab.pdf(path=str(target), format="A4", print_background=True, display_header_footer=True,

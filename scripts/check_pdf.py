@@ -7,7 +7,9 @@ Reads ``_build/pdf/book.pdf`` (quick: ``_build/quick/pdf/book.pdf``) with pypdf 
 fewer pages than ``--min-pages``; a chapter title (each notebook's first heading, and the prose
 pages of the table of contents) missing from the text; fewer embedded images than the single-page
 HTML it was printed from has ``<img>`` elements; an unresolved reference (``??``); raw TeX
-(``\\(`` or ``\\[``: an equation MathJax did not typeset).
+(``\\(`` or ``\\[``: an equation MathJax did not typeset); a first page with nothing on it but
+its number; code that the HTML folds away (cells tagged ``hide-cell`` or ``hide-input``) printed
+in the PDF.
 """
 
 from __future__ import annotations
@@ -41,6 +43,23 @@ def chapter_titles() -> list[str]:
     return titles
 
 
+#: folded code lines shorter than this are not looked for (``x = 1`` could be anywhere)
+FOLDED_MIN_CHARS = 30
+
+
+def folded_code_lines() -> list[str]:
+    """Lines of the code cells that the HTML folds away (tagged ``hide-cell`` or ``hide-input``)
+    in the chapters of _toc.yml, long enough to be recognised in the PDF's text."""
+    lines = []
+    for notebook in (ROOT / "notebooks" / f"{name}.ipynb" for name in toc_chapters(ROOT / "_toc.yml")):
+        for cell in json.loads(notebook.read_text())["cells"]:
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if cell["cell_type"] == "code" and tags & {"hide-cell", "hide-input"}:
+                lines += [line.strip() for line in "".join(cell["source"]).splitlines()
+                          if len(line.strip()) >= FOLDED_MIN_CHARS and not line.strip().startswith("#")]
+    return lines
+
+
 def _plain(text: str) -> str:
     """Markdown and PDF text compared without markup, hyphenation or line breaks."""
     text = re.sub(r"[*_`$\\]", "", text.replace("\u2019", "'").replace("\u2018", "'"))
@@ -48,8 +67,9 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def problems(pdf: Path, html: Path, titles: list[str], min_pages: int) -> list[str]:
-    """What is wrong with ``pdf`` (printed from ``html``); empty when nothing is."""
+def problems(pdf: Path, html: Path, titles: list[str], min_pages: int, folded: list[str] = ()) -> list[str]:
+    """What is wrong with ``pdf`` (printed from ``html``); empty when nothing is. ``folded``: code
+    lines the HTML folds away, which the PDF must not print."""
     from pypdf import PdfReader
 
     reader = PdfReader(pdf)
@@ -69,6 +89,12 @@ def problems(pdf: Path, html: Path, titles: list[str], min_pages: int) -> list[s
     if "??" in text:
         page = next(i + 1 for i, p in enumerate(reader.pages) if "??" in (p.extract_text() or ""))
         found.append(f"an unresolved reference ('??') on page {page}")
+    first = re.sub(r"\d+\s*/\s*\d+", "", reader.pages[0].extract_text() or "").strip() if reader.pages else ""
+    if reader.pages and not first:
+        found.append("the first page is blank (nothing on it but its number)")
+    printed = [line for line in folded if _plain(line) in plain]
+    if printed:
+        found.append(f"{len(printed)} lines of code that the HTML folds away are printed, e.g. {printed[0]!r}")
     raw = re.search(r"\\\(|\\\[", text)
     if raw:
         context = text[max(0, raw.start() - 30):raw.start() + 40]
@@ -82,7 +108,8 @@ def main() -> int:
     parser.add_argument("--min-pages", type=int, default=60)
     args = parser.parse_args()
     folder = ROOT / "_build" / ("quick/pdf" if args.profile == "quick" else "pdf")
-    found = problems(folder / "book.pdf", folder / "_build" / "singlehtml" / "intro.html", chapter_titles(), args.min_pages)
+    found = problems(folder / "book.pdf", folder / "_build" / "singlehtml" / "intro.html", chapter_titles(), args.min_pages,
+                     folded_code_lines())
     for problem in found:
         print(f"[pdf-check] {problem}", file=sys.stderr)
     if not found:

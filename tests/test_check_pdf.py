@@ -57,3 +57,18 @@ def test_titles_match_across_typography():
 @pytest.mark.parametrize("title", check_pdf.chapter_titles())
 def test_every_chapter_has_a_title_to_look_for(title):
     assert len(title) > 3
+
+
+def test_a_blank_first_page_and_printed_folded_code_are_named(tmp_path):
+    pdf = _pdf(tmp_path / "b.pdf", ["1 / 3", "Autoencoders", "x = experiments.load_cell(grid, cell).model"], images=0)
+    folded = ["x = experiments.load_cell(grid, cell).model", "y = something_not_printed_anywhere(at_all)"]
+    found = check_pdf.problems(pdf, _html(tmp_path / "p.html", 0), ["Autoencoders"], min_pages=3, folded=folded)
+    assert "the first page is blank (nothing on it but its number)" in found
+    assert any(p.startswith("1 lines of code that the HTML folds away are printed") for p in found)
+    assert len(found) == 2
+
+
+def test_the_folded_code_to_look_for_comes_from_the_chapters():
+    lines = check_pdf.folded_code_lines()
+    assert any("get_profile" in line for line in lines)  # every chapter's folded set-up cell
+    assert all(len(line) >= check_pdf.FOLDED_MIN_CHARS and not line.startswith("#") for line in lines)

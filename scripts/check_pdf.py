@@ -50,14 +50,19 @@ FOLDED_MIN_CHARS = 30
 def folded_code_lines() -> list[str]:
     """Lines of the code cells that the HTML folds away (tagged ``hide-cell`` or ``hide-input``)
     in the chapters of _toc.yml, long enough to be recognised in the PDF's text."""
-    lines = []
+    folded, shown = [], set()
     for notebook in (ROOT / "notebooks" / f"{name}.ipynb" for name in toc_chapters(ROOT / "_toc.yml")):
         for cell in json.loads(notebook.read_text())["cells"]:
             tags = set(cell.get("metadata", {}).get("tags", []))
-            if cell["cell_type"] == "code" and tags & {"hide-cell", "hide-input"}:
-                lines += [line.strip() for line in "".join(cell["source"]).splitlines()
-                          if len(line.strip()) >= FOLDED_MIN_CHARS and not line.strip().startswith("#")]
-    return lines
+            if cell["cell_type"] != "code" or tags & {"remove-cell", "remove-input"}:
+                continue
+            lines = [line.strip() for line in "".join(cell["source"]).splitlines()]
+            if tags & {"hide-cell", "hide-input"}:
+                folded += [line for line in lines if len(line) >= FOLDED_MIN_CHARS and not line.startswith("#")]
+            else:
+                shown.update(lines)
+    everything_shown = _plain(" \n ".join(shown))  # a line a shown cell also has (or contains) may be printed
+    return [line for line in folded if _plain(line) not in everything_shown]
 
 
 def _plain(text: str) -> str:

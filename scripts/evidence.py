@@ -21,16 +21,8 @@ import tempfile
 from pathlib import Path
 
 from vsc_lib import evidence
-from vsc_lib.experiments import STUDIES, check_store, reproduce_runs
+from vsc_lib.experiments import STUDIES, check_store, parse_cell, reproduce_runs
 from vsc_lib.paths import write_atomic
-
-
-def parse_cell(text: str) -> tuple[str, str, int, int]:
-    """``dataset:family:J:seed``."""
-    parts = text.split(":")
-    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as dataset:family:J:seed, e.g. mnist:vae:8:0")
-    return parts[0], parts[1], int(parts[2]), int(parts[3])
 
 
 def check() -> int:

@@ -15,15 +15,7 @@ import argparse
 import sys
 
 from vsc_lib import evidence
-from vsc_lib.experiments import STUDIES, record_runs
-
-
-def parse_cell(text: str) -> tuple[str, str, int, int]:
-    """``dataset:family:J:seed``."""
-    parts = text.split(":")
-    if len(parts) != 4 or not parts[2].isdigit() or not parts[3].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as dataset:family:J:seed, e.g. smiley:authors:60:0")
-    return parts[0], parts[1], int(parts[2]), int(parts[3])
+from vsc_lib.experiments import STUDIES, parse_cell, record_runs
 
 
 def main(argv: list[str] | None = None) -> int:

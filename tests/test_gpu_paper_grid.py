@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pandas as pd
 
-from research.gpu_paper_grid import compare
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from gpu_paper_grid import compare  # noqa: E402
 
 
 def _frame(values: dict) -> pd.DataFrame:

@@ -24,6 +24,7 @@ recompute them, and a run evaluated with two settings keeps both.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
 import time
@@ -51,6 +52,23 @@ SLAB_WARMUP_FRACTION, SLAB_RAMP_FRACTION = 0.2, 0.1
 PROBE_FAMILIES = ("vae", "vsc0.01")
 
 Cell = tuple[str, str, int, int]  # dataset, family, latent_dim, seed
+
+
+class CellFormatError(ValueError, argparse.ArgumentTypeError):
+    """A cell written in a form :func:`parse_cell` does not read (argparse shows its message)."""
+
+
+def parse_cell(text: str, dataset: str | None = None) -> Cell:
+    """A grid cell from the command line: ``dataset:family:J:seed`` (``mnist:vae:8:0``), or
+    ``family:J:seed`` when ``dataset`` is given (``authors:60:0`` for Smiley's scripts)."""
+    parts = text.split(":")
+    if dataset is not None:
+        parts = [dataset, *parts]
+    if len(parts) != 4 or not parts[0] or not parts[1] or not parts[2].isdigit() or not parts[3].isdigit():
+        form, example = (("family:J:seed", "authors:60:0") if dataset is not None else
+                         ("dataset:family:J:seed", "mnist:vae:8:0"))
+        raise CellFormatError(f"{text!r}: write a cell as {form}, e.g. {example}")
+    return parts[0], parts[1], int(parts[2]), int(parts[3])
 
 
 #: fixed-prior VSC with the authors' spike-only phase: lambda = 0 for 37.5 % of training, ramp over 2.5 %

@@ -757,7 +757,7 @@ def paper_size_note(available: int, total: int, timings: Sequence[Mapping[str, f
                 "three latent sizes and three seeds) is in this build's run cache or the evidence store, so this section has "
                 "no numbers. "
                 "`python scripts/sweep.py --study authors --grid paper` trains them into the cache, resumably (one "
-                "run: `python research/train_cell.py --cell authors:60:0`): about 8.7 hours of computation per run "
+                "run: `python scripts/train_cell.py --cell authors:60:0`): about 8.7 hours of computation per run "
                 "on two CPU cores in fp32 (0.156 s per iteration with its evaluations, measured on an AMD Zen 5), far "
                 "less on a GPU (not measured here).")
     text = (f"{available} of the {total} full-size runs {'was' if available == 1 else 'were'} found in the run cache "

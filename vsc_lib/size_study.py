@@ -1,7 +1,7 @@
 """The campaign on length and width (chapter 7's last section): the authors' recipe against tuned
 β-VAEs at J = 60, at the authors' length with the book's width, then at the authors' full size.
 
-Its runs are never trained inside a build: ``scripts/campaign.py`` (or ``research/train_cell.py``)
+Its runs are never trained inside a build: ``scripts/campaign.py`` (or ``scripts/train_cell.py``)
 trains them one at a time through the run cache and records each in the evidence store, and the
 chapter reads what is there. While the campaign is incomplete, :func:`status` says exactly which
 planned runs are present and which are missing, and each verdict says what it lacks.

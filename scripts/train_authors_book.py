@@ -14,7 +14,7 @@ The book build trains the same cells in grid order; this script exists so that a
 little time left gets the most telling cells first. Resumable: finished runs and evaluations
 come from the run cache.
 
-    python research/train_authors_book.py [--workers 1]  # logs to stdout; CSVs in results/
+    python scripts/train_authors_book.py [--workers 1]  # logs to stdout; CSVs in results/
 """
 
 from __future__ import annotations

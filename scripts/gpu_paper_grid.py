@@ -1,7 +1,7 @@
 """Chapter 6's paper grid on a CUDA GPU, many models at once: its wall time, and its bounds
 against the CPU's (issue 12, part 3). A short prepared script for a session that is lent a GPU.
 
-    python research/gpu_paper_grid.py [--workers 8] [--grid paper] [--json results/gpu-paper-grid.json]
+    python scripts/gpu_paper_grid.py [--workers 8] [--grid paper] [--json results/gpu-paper-grid.json]
 
 Every cell's seeds train as one grouped model (``run_grid(grouped=True)``: stacked weights, one
 batched product per layer), and ``--workers`` one-thread Dask worker processes share the GPU, so

@@ -2,8 +2,8 @@
 preset). A short prepared script for a session that is lent a GPU; nothing on the CPU can train
 it in a session (about 7.7 hours at 2 threads in fp32 on session 8's machine).
 
-    python research/gpu_full_smiley.py --probe 400                 # seconds per iteration, projected run time
-    python research/gpu_full_smiley.py [--cells authors:60:0 ...] [--workers 1] \\
+    python scripts/gpu_full_smiley.py --probe 400                 # seconds per iteration, projected run time
+    python scripts/gpu_full_smiley.py [--cells authors:60:0 ...] [--workers 1] \\
         [--cache .cache/runs] [--csv results/authors-paper.csv] [--json results/gpu-full-smiley.json]
 
 ``--probe N`` trains the full-size network (3,000 units, J = 60, batch 500) for N iterations of
@@ -34,17 +34,15 @@ from pathlib import Path
 
 import torch
 
-from vsc_lib.experiments import AUTHORS_GRIDS, CSV_MATRICES, record_runs, run_grid
+from vsc_lib.experiments import AUTHORS_GRIDS, CSV_MATRICES, parse_cell, record_runs, run_grid
 from vsc_lib.recipes import SMILEY, recipe_config
 from vsc_lib.training import load_run_data, train
 
 
-def parse_cell(text: str) -> tuple[str, str, int, int]:
-    """``family:J:seed`` as a grid cell of the Smiley dataset."""
-    parts = text.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as family:J:seed, e.g. authors:60:0")
-    return "smiley", parts[0], int(parts[1]), int(parts[2])
+def smiley_cell(text: str):
+    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.experiments.parse_cell`)."""
+    return parse_cell(text, dataset="smiley")
+
 
 
 def probe(iterations: int, device: str) -> dict:
@@ -61,7 +59,7 @@ def probe(iterations: int, device: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probe", type=int, metavar="N", help="only time N iterations of the full-size network")
-    parser.add_argument("--cells", type=parse_cell, nargs="+", default=[("smiley", "authors", 60, 0)])
+    parser.add_argument("--cells", type=smiley_cell, nargs="+", default=[("smiley", "authors", 60, 0)])
     parser.add_argument("--grid", default="paper", choices=sorted(AUTHORS_GRIDS))
     parser.add_argument("--workers", type=int, default=1, help="processes sharing the GPU, one cell each")
     parser.add_argument("--cache", type=Path, help="run cache (default: the library's)")

@@ -2,10 +2,10 @@
 does and merge its row into a CSV: the way to run a single long training (the authors' full-size
 Smiley recipe: about 9 hours of two threads in fp32 on a Zen 5 CPU) in the background.
 
-    python research/train_cell.py --study authors --grid paper --cell authors:60:0 --threads 2 \\
+    python scripts/train_cell.py --study authors --grid paper --cell authors:60:0 --threads 2 \\
         [--csv results/authors-paper.csv] [--json results/full-smiley-cpu.json]
-    python research/train_cell.py --cell authors:60:0 --progress --json results/full-smiley-progress.json
-    python research/train_cell.py --cell authors:60:0 --evaluate-checkpoint --json results/full-smiley-checkpoints.json
+    python scripts/train_cell.py --cell authors:60:0 --progress --json results/full-smiley-progress.json
+    python scripts/train_cell.py --cell authors:60:0 --evaluate-checkpoint --json results/full-smiley-checkpoints.json
 
 A finished run is recorded in the evidence store (``evidence/``) at once, unless ``--no-record``;
 an existing record is kept unless ``--replace``.
@@ -33,18 +33,16 @@ import torch
 
 from vsc_lib.cache import TrainedRun, read_history
 from vsc_lib.config import run_name
-from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, record_runs, run_grid
+from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, parse_cell, record_runs, run_grid
 from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir, write_atomic
 from vsc_lib.training import block_timing, same_config, train_or_load
 
 
-def parse_cell(text: str) -> tuple[str, int, int]:
-    """``family:J:seed``."""
-    parts = text.split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: write a cell as family:J:seed, e.g. authors:60:0")
-    return parts[0], int(parts[1]), int(parts[2])
+def smiley_cell(text: str):
+    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.experiments.parse_cell`)."""
+    return parse_cell(text, dataset="smiley")
+
 
 
 #: the columns of a block's history that say how the run is going
@@ -112,7 +110,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--study", default="authors")
     parser.add_argument("--grid", default="paper", choices=("quick", "book", "paper"))
-    parser.add_argument("--cell", type=parse_cell, default=("authors", 60, 0))
+    parser.add_argument("--cell", type=smiley_cell, default=("smiley", "authors", 60, 0))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--csv", type=Path, default=None, help="merge the cell's evaluation into this CSV")
     parser.add_argument("--json", type=Path, default=None, help="write the wall time and evaluation here")
@@ -127,7 +125,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     grid = get_grid(args.grid, study=args.study)
-    family, latent_dim, seed = args.cell
+    _, family, latent_dim, seed = args.cell
     matches = [c for c in grid.cells() if c[1:] == (family, latent_dim, seed)]
     if not matches:
         raise SystemExit(f"{family}:{latent_dim}:{seed} is not a cell of {grid.name} (families {grid.families}, "

@@ -62,3 +62,25 @@ def test_book_profiles():
     assert quick.data().num_train == 1000 and full.data("fashion_mnist").num_train is None
     with pytest.raises(ValueError, match="unknown book profile 'fast'"):
         get_profile("fast")
+
+
+def test_a_finding_pasted_into_another_page_keeps_its_emphasis_and_its_maths():
+    from vsc_lib.book import finding_html
+
+    html = finding_html("**M = 16, k = 2.** At $J$ = 40 the goal: met; $\\alpha = 0.2$ costs more.\n\nSecond.")
+    assert "<strong>M = 16, k = 2.</strong>" in html
+    assert '<span class="math notranslate nohighlight">\\(J\\)</span>' in html
+    assert '<span class="math notranslate nohighlight">\\(\\alpha = 0.2\\)</span>' in html
+    assert html.count("<p>") == 2 and "$" not in html
+
+
+def test_the_introduction_pastes_a_finding_every_chapter_glues():
+    import re
+
+    intro = (ROOT / "book" / "intro.md").read_text()
+    pasted = re.findall(r"```\{glue\} (\S+)-html\n:doc: (\S+)\.ipynb", intro)
+    assert len(pasted) >= 4
+    for key, chapter in pasted:
+        cells = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())["cells"]
+        source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert re.search(r'glue_finding\(\s*"' + re.escape(key) + '"', source), (chapter, key)

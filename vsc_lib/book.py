@@ -92,6 +92,33 @@ def glue_markdown(name: str, text: str) -> None:
     glue(name, Markdown(text), display=False)
 
 
+#: the suffix of a finding's HTML twin, which other pages paste (the introduction's "What this book finds")
+FINDING_HTML = "-html"
+
+
+def finding_html(text: str) -> str:
+    """A finding's Markdown as HTML for pasting into another page (cross-page glue carries HTML,
+    not Markdown); inline maths ``$...$`` becomes the span Sphinx writes for it, which MathJax
+    typesets there."""
+    import re
+
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").render(text)
+    return re.sub(r"(?<!\\)\$([^$\n<>]+?)\$", r'<span class="math notranslate nohighlight">\\(\1\\)</span>', html)
+
+
+def glue_finding(name: str, text: str) -> None:
+    """Glue a chapter's finding: ``text`` (Markdown) under ``name`` for its own page, as
+    :func:`glue_markdown`, and its HTML (:func:`finding_html`) under ``name + "-html"`` for the
+    introduction, which pastes every chapter's finding from the executed chapters."""
+    from IPython.display import HTML
+    from myst_nb import glue
+
+    glue_markdown(name, text)
+    glue(name + FINDING_HTML, HTML(finding_html(text)), display=False)
+
+
 def _files_digest(folder: Path, pattern: str, contents: bool) -> str:
     """SHA-256 over the files of ``folder`` matching ``pattern``: their names and sizes, and their
     bytes when ``contents`` (for small files; the datasets are checked by their own checksums at

@@ -186,8 +186,12 @@ def test_the_k_reading_compares_at_each_k_and_reads_the_slope():
 
 
 def test_the_starvation_reading_counts_starved_seeds():
-    text = sparse_study.starvation_reading({"M = 16, k = 2": ([16, 17, 16], [0, 1, 0], 16)})
-    assert "0, 1, 0" in text and "fewer than the 16 atoms on 3 of 3 seeds" in text and "at least 16 on 3 of 3" in text
+    text = sparse_study.starvation_reading({"M = 16, k = 2": ([[1, 7, 16], [2, 9, 17], [1, 8, 16]],
+                                                              [[0, 0], [1, 1], [0, 0]], 16)})
+    assert "first epoch the earlier default used 0, 1, 0 dimensions" in text
+    assert "fewer than the 16 atoms on 3 of 3 seeds" in text and "at least 16 on 3 of 3" in text
+    assert "1, 2, 1 after the first epoch and 16, 17, 16 at the end" in text
+    assert "no per-epoch counts" in sparse_study.starvation_reading({"s": ([[]], [[]], 16)})
 
 
 def test_the_speed_sentence_says_which_is_faster():

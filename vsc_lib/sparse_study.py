@@ -495,19 +495,26 @@ def k_reading(ks: list[int], f1: dict, datasets: list[str]) -> str:
     return "\n\n".join(lines)
 
 
-def starvation_reading(final: dict[str, tuple[list, list, int]]) -> str:
-    """Dimensions used at the end of training, per seed, by fit's default and its earlier
-    default against M; ``final[setting] = (default's counts, earlier default's, M)``."""
-    lines = []
-    for setting, (now, before, M) in final.items():
-        def counts(values):
-            return ", ".join(f"{v:g}" for v in values)
+def starvation_reading(curves: dict[str, tuple[list, list, int]]) -> str:
+    """Dimensions used after the first epoch and at the end of training, per seed, by fit's default
+    and its earlier default against M; ``curves[setting] = (the default's per-epoch counts per
+    seed, the earlier default's, M)``."""
+    def counts(values):
+        return ", ".join(f"{v:g}" for v in values)
 
-        starved = sum(1 for v in before if v < M)
-        full = sum(1 for v in now if v >= M)
-        lines.append(f"{setting}: at the end of training the earlier default used {counts(before)} dimensions "
-                     f"(seed by seed), fewer than the {M} atoms on {starved} of {len(before)} seeds; the default "
-                     f"used {counts(now)}, at least {M} on {full} of {len(now)} seeds.")
+    lines = []
+    for setting, (now, before, M) in curves.items():
+        now, before = [c for c in now if len(c)], [c for c in before if len(c)]
+        if not now or not before:
+            lines.append(f"{setting}: no per-epoch counts in these runs' histories.")
+            continue
+        starved = sum(1 for c in before if c[-1] < M)
+        full = sum(1 for c in now if c[-1] >= M)
+        lines.append(f"{setting}: after the first epoch the earlier default used {counts(c[0] for c in before)} "
+                     f"dimensions (seed by seed) and at the end {counts(c[-1] for c in before)}, fewer than the {M} "
+                     f"atoms on {starved} of {len(before)} seeds; the default used {counts(c[0] for c in now)} after "
+                     f"the first epoch and {counts(c[-1] for c in now)} at the end, at least {M} on {full} of "
+                     f"{len(now)} seeds.")
     return "\n\n".join(lines)
 
 

@@ -3,6 +3,7 @@ reused, stale, corrupted, recorded), the code evaluation of a trained run, the s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -249,3 +250,25 @@ def test_the_store_check_counts_and_checks_the_classic_records(stores):
     stored = next((stores / "evidence" / "classic").glob("*.json"))
     stored.write_text("[]")
     assert any("cannot be trusted" in p for p in experiments.check_store()["problems"])
+
+
+def test_a_reproduction_compares_the_sparse_measures_and_catches_a_doctored_one(stores, monkeypatch):
+    grid = dataclasses.replace(experiments.SPARSE_GRIDS["quick"], name="tiny-sparse", datasets=("atoms",),
+                               families=("fit",), seeds=(0, 1), num_train=300, num_validation=100, num_test=100)
+    monkeypatch.setitem(experiments.STUDIES, "tiny_sparse", {"book": grid})
+    run_grid_result = experiments.run_grid(grid, workers=1, cache=stores / "cache-a", progress=False)
+    assert run_grid_result.trained == 2
+    for cell in grid.cells():
+        sparse_study.code_evaluation(experiments.load_cell(grid, cell, cache=stores / "cache-a"), grid)
+    experiments.record_runs(grid, cache=stores / "cache-a")
+    cell = ("atoms", "fit", 32, 0)
+    out = experiments.reproduce_runs(grid, [cell], stores / "fresh", workers=1)
+    assert out["reproduced"] and "sparse: support_f1" in {r["measure"] for r in out["rows"]}
+    assert "sparse: examples_per_second" not in {r["measure"] for r in out["rows"]}  # a timing
+    path = evidence.evidence_dir() / evidence.cell_file("tiny_sparse", "book", cell)
+    data = json.loads(path.read_text())
+    next(e for e in data["evaluations"] if e["what"] == "sparse")["values"]["support_f1"] += 0.5
+    path.write_text(json.dumps(data))
+    out = experiments.reproduce_runs(grid, [cell], stores / "fresh-2", workers=1)
+    assert not out["reproduced"]
+    assert [r["measure"] for r in out["rows"] if not r["within"]] == ["sparse: support_f1"]

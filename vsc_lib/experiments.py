@@ -969,6 +969,25 @@ def check_store(root: Path | str | None = None, budget: int = evidence.BUDGET_BY
     return {"records": len(paths) + len(classic), "per_study": per_study, "bytes": size, "problems": problems}
 
 
+def _reproduced_evaluations(grid: Grid, cells: list[Cell], stored: dict, fresh, cache):
+    """(cell, what, settings, stored values, fresh values) for every evaluation a reproduction
+    compares: the basic one, and chapter 9's sparse-coding evaluations where the record holds them."""
+    for cell in cells:
+        settings = basic_settings(grid, cell[1])
+        yield cell, "basic", settings, stored[cell].evaluation("basic", settings), fresh.evaluations[cell].as_dict()
+        for split in ("test", "validation"):
+            try:
+                sparse_settings = sparse_study.code_settings(grid, split)
+            except ValueError:  # a grid without a validation split
+                continue
+            old = stored[cell].evaluation("sparse", sparse_settings)
+            if old is not None:
+                run = train_or_load(grid.config(cell), cache=cache, progress=False)
+                yield cell, "sparse", sparse_settings, old, sparse_study.code_evaluation(run, grid, split)
+
+
+#: timings, which a reproduction does not compare
+UNREPRODUCIBLE = {"eval_seconds", "examples_per_second"}
 #: a reproduced measure agrees with its record when the difference is within the range of the
 #: other stored seeds of its cell's family and J, or within this fraction of the stored value
 REPRODUCE_REL_TOL = 0.01
@@ -999,15 +1018,12 @@ def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: in
     fresh = (run_grid(grid, workers=workers, cache=cache, cells=train_cells, progress=True, grouped=grouped,
                       store=False) if wanted else None)
     rows = []
-    for cell in wanted:
-        settings = basic_settings(grid, cell[1])
-        old = stored[cell].evaluation("basic", settings)
-        new = fresh.evaluations[cell].as_dict()
+    for cell, what, settings, old, new in _reproduced_evaluations(grid, wanted, stored, fresh, cache):
         # the other seeds' spread: the reproduced record's own value must not widen its tolerance
-        siblings = [stored[c].evaluation("basic", settings) for c in grid.cells()
+        siblings = [stored[c].evaluation(what, settings) or {} for c in grid.cells()
                     if c[:3] == cell[:3] and c != cell and stored.get(c) is not None]
         for measure, value in sorted(old.items()):
-            if measure == "eval_seconds" or not isinstance(value, int | float) or isinstance(value, bool):
+            if measure in UNREPRODUCIBLE or not isinstance(value, int | float) or isinstance(value, bool):
                 continue
             if new.get(measure) is None or not math.isfinite(value):
                 continue
@@ -1015,7 +1031,8 @@ def reproduce_runs(grid: Grid, cells: list[Cell], cache: Path | str, workers: in
             seed_range = max(seeds) - min(seeds) if len(seeds) > 1 else 0.0
             difference = float(new[measure]) - float(value)
             allowed = max(seed_range, REPRODUCE_REL_TOL * abs(value), 1e-9)
-            rows.append({"cell": ":".join(map(str, cell)), "measure": measure, "stored": value,
+            rows.append({"cell": ":".join(map(str, cell)), "measure": measure if what == "basic" else f"{what}: {measure}",
+                         "stored": value,
                          "fresh": float(new[measure]), "difference": difference, "seed_range": seed_range,
                          "within": abs(difference) <= allowed})
     return {"rows": rows, "reproduced": bool(rows) and all(r["within"] for r in rows) and not missing,

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from markdown_it import MarkdownIt
 
 from .config import DataConfig
 from .paths import REPO_ROOT, data_dir
@@ -100,10 +103,6 @@ def finding_html(text: str) -> str:
     """A finding's Markdown as HTML for pasting into another page (cross-page glue carries HTML,
     not Markdown); inline maths ``$...$`` becomes the span Sphinx writes for it, which MathJax
     typesets there."""
-    import re
-
-    from markdown_it import MarkdownIt
-
     html = MarkdownIt("commonmark").render(text)
     return re.sub(r"(?<!\\)\$([^$\n<>]+?)\$", r'<span class="math notranslate nohighlight">\\(\1\\)</span>', html)
 

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import time
@@ -72,8 +73,6 @@ def pack_images(images) -> dict:
     """Images (N, H, W) as a small JSON value: each scaled by its largest magnitude to int8, the
     bytes in base64, with the scales (:func:`unpack_images` inverts it to within 1/127 of each
     image's peak)."""
-    import base64
-
     images = np.asarray(images, dtype=np.float64)
     peak = np.abs(images.reshape(len(images), -1)).max(1) if len(images) else np.zeros(0)
     scale = np.where(peak > 0, peak, 1.0)
@@ -84,8 +83,6 @@ def pack_images(images) -> dict:
 
 def unpack_images(packed: dict) -> np.ndarray:
     """The images of :func:`pack_images` (a clear error for anything else)."""
-    import base64
-
     if not isinstance(packed, dict) or packed.get("format") != IMAGE_FORMAT:
         raise ValueError(f"not images packed as {IMAGE_FORMAT} (an evaluation from older code?); evaluate again.")
     q = np.frombuffer(base64.b64decode(packed["data"]), dtype=np.int8).astype(np.float64)

@@ -144,7 +144,7 @@ def test_the_code_evaluation_of_a_trained_run(stores):
 def test_fits_families_train_what_fit_trains():
     grid = experiments.SPARSE_GRIDS["book"]
     now, before = grid.config(("atoms", "fit", 32, 0)), grid.config(("atoms", "fit-old", 32, 0))
-    assert (now.model.alpha, now.model.usage_weight, now.train.num_epochs) == (0.0625, 2.0, 20)
+    assert (now.model.alpha, now.model.usage_weight, now.train.num_epochs) == (0.125, 2.0, 20)
     assert (before.model.alpha, before.model.usage_weight, before.train.num_epochs) == (0.01, 0.0, 10)
     assert now.model.likelihood == "gaussian" and now.model.spike_estimator == "relaxed"
     # the k = 2 runs are the same runs in both grids
@@ -217,11 +217,11 @@ def test_the_choice_takes_the_best_mean_on_validation_and_says_whether_it_is_the
 
 def test_the_variants_share_the_default_run_and_read_the_validation_examples(stores):
     choice, sparse = experiments.SPARSE_CHOICE_GRIDS["book"], experiments.SPARSE_GRIDS["book"]
-    assert choice.config(("atoms", "fit+a0.0625+u2", 32, 0)) == sparse.config(("atoms", "fit", 32, 0))
+    assert choice.config(("atoms", "fit+a0.125+u2", 32, 0)) == sparse.config(("atoms", "fit", 32, 0))
     with pytest.raises(ValueError, match="validation"):
         sparse_study.code_settings(experiments.SPARSE_MNIST_GRIDS["book"], "validation")
     quick = experiments.SPARSE_CHOICE_GRIDS["quick"]
-    run = experiments.load_cell(quick, ("atoms", "fit+a0.0625+u0", 32, 0))
+    run = experiments.load_cell(quick, ("atoms", "fit+a0.125+u0", 32, 0))
     held = sparse_study.code_evaluation(run, quick, "validation")
     test = sparse_study.code_evaluation(run, quick)
     assert "matched_images" not in held and "matched_images" in test

@@ -1,6 +1,6 @@
 """Command line: train on a ``.npy`` / ``.npz`` file and encode with the result.
 
-    python -m vsc_lib fit data.npy --out model.vsc [--latent-dim 16] [--epochs 20] [--alpha 0.0625]
+    python -m vsc_lib fit data.npy --out model.vsc [--latent-dim 16] [--epochs 20] [--alpha 0.125]
     python -m vsc_lib encode model.vsc data.npy --out codes.npy
 
 ``fit`` reads the array (from an ``.npz``, the one named by ``--key``, default the first), trains

@@ -272,3 +272,11 @@ def test_a_reproduction_compares_the_sparse_measures_and_catches_a_doctored_one(
     out = experiments.reproduce_runs(grid, [cell], stores / "fresh-2", workers=1)
     assert not out["reproduced"]
     assert [r["measure"] for r in out["rows"] if not r["within"]] == ["sparse: support_f1"]
+
+
+def test_a_choice_at_the_edge_of_its_grid_is_said_to_be_there():
+    assert "largest tried" in sparse_study.edge_note("α", 0.25, [0.01, 0.0625, 0.125, 0.25])
+    assert "smallest tried" in sparse_study.edge_note("α", 0.01, [0.01, 0.0625, 0.125, 0.25])
+    assert sparse_study.edge_note("α", 0.125, [0.01, 0.0625, 0.125, 0.25]) == ""
+    assert sparse_study.edge_note("usage weight", 0.0, [0.0, 1.0, 2.0, 5.0]) == ""  # no weight below 0
+    assert sparse_study.edge_note("α", 0.1, [0.1]) == ""

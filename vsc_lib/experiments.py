@@ -290,7 +290,7 @@ SPARSE_K_GRIDS: dict[str, Grid] = {
 SPARSE_K_GRIDS["paper"] = SPARSE_K_GRIDS["book"]
 # how fit's default was chosen: alpha x usage weight on the two main settings, seed 0, read on the validation
 # examples (the variant with fit's default alpha and weight is the run of "fit"); and the two defaults on MNIST
-SPARSE_ALPHAS, SPARSE_USAGE_WEIGHTS = (0.01, 0.0625, 0.125), (0.0, 1.0, 2.0, 5.0)
+SPARSE_ALPHAS, SPARSE_USAGE_WEIGHTS = (0.01, 0.0625, 0.125, 0.25), (0.0, 1.0, 2.0, 5.0)
 SPARSE_VARIANTS = tuple(f"fit+a{a:g}+u{u:g}" for a in SPARSE_ALPHAS for u in SPARSE_USAGE_WEIGHTS)
 SPARSE_CHOICE_GRIDS: dict[str, Grid] = {
     "quick": Grid("sparse-choice-quick", datasets=("atoms",), families=("fit+a0.125+u0", "fit+a0.125+u2"),

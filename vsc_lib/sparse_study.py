@@ -153,6 +153,20 @@ def choose_variant(scores: dict[str, list[float]]) -> str:
     return max(scores, key=lambda v: (float(np.mean(scores[v])), -list(scores).index(v)))
 
 
+def edge_note(name: str, value: float, tried) -> str:
+    """A sentence when ``value`` (the chosen ``name``) is the largest or the smallest value tried
+    (a better one may lie beyond the grid), else an empty string. A weight of 0 is no edge: the
+    term cannot be weighted below nothing."""
+    tried = sorted(set(tried))
+    if len(tried) < 2:
+        return ""
+    if value == tried[-1]:
+        return f" The chosen {name} is the largest tried: a larger one was not tried and might be better."
+    if value == tried[0] and value != 0:
+        return f" The chosen {name} is the smallest tried: a smaller one was not tried and might be better."
+    return ""
+
+
 def choice_reading(chosen: str, default: str, scores: dict[str, list[float]], label) -> str:
     """The choice on the validation examples in words, and whether it is fit's default."""
     mean = float(np.mean(scores[chosen]))

@@ -112,7 +112,7 @@ def _dataset(x: torch.Tensor, y: torch.Tensor, split: str) -> ImageDataset:
 #: what ``fit`` gives the fixed-prior VSC unless told otherwise: a prior share of 1/8 and the
 #: per-dimension usage term (``ModelConfig.usage_weight``) at weight 2, the variant with the best
 #: support F1 on the validation examples of the book's two known-atom settings among alpha in
-#: {0.01, 1/16, 1/8} x weight in {0, 1, 2, 5} (chapter 9, the ``sparse_choice`` study). With the
+#: {0.01, 1/16, 1/8, 1/4} x weight in {0, 1, 2, 5} (chapter 9, the ``sparse_choice`` study). With the
 #: earlier defaults (alpha = 0.01, no usage term, 10 epochs) VSC starved its code on such data
 #: (0 to 3 of 32 dimensions used on 16 or 24 atoms).
 VSC_DEFAULTS = {"alpha": 0.125, "usage_weight": 2.0}

@@ -78,6 +78,9 @@ def main() -> None:
             for cell in chunk:  # the chapter's standard scores, computed while the model is at hand
                 standard_scores(load_cell(grid, cell), grid)
             print("\n".join(record_runs(grid, chunk)), flush=True)  # into the evidence store, at once
+            shared = [c for c in chunk if grid is AUTHORS and c in set(ABLATION.cells())]
+            if shared:  # the recipe at J = 40 is also the ablation's base: its record there too
+                print("\n".join(record_runs(ABLATION, shared)), flush=True)
 
 
 if __name__ == "__main__":

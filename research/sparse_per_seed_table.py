@@ -54,9 +54,8 @@ def main() -> None:
              "under load: compare speeds within chapter 9's side-by-side measurement instead).", "",
              "| setting | method | seed | " + " | ".join(COLUMNS) + " |", "| --- " * (3 + len(COLUMNS)) + "|"]
     for dataset, method, seed, values in rows():
-        s = atoms.SETTINGS[dataset]
         cells = [f"{values[c]:.4g}" if isinstance(values[c], float) else str(values[c]) for c in COLUMNS]
-        lines.append(f"| M {s.num_atoms}, k {s.k} | {method} | {seed} | " + " | ".join(cells) + " |")
+        lines.append(f"| {atoms.SETTINGS[dataset].label} | {method} | {seed} | " + " | ".join(cells) + " |")
     write_atomic(args.out, ("\n".join(lines) + "\n").encode())
     print(f"{args.out}: {len(lines) - 6} rows")
 

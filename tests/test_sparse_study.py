@@ -280,3 +280,8 @@ def test_a_choice_at_the_edge_of_its_grid_is_said_to_be_there():
     assert sparse_study.edge_note("α", 0.125, [0.01, 0.0625, 0.125, 0.25]) == ""
     assert sparse_study.edge_note("usage weight", 0.0, [0.0, 1.0, 2.0, 5.0]) == ""  # no weight below 0
     assert sparse_study.edge_note("α", 0.1, [0.1]) == ""
+
+
+def test_a_setting_is_named_by_its_atoms_and_how_many_are_on():
+    assert sparse_study.atoms.SETTINGS["atoms-m24-k3"].label == "M = 24, k = 3"
+    assert sparse_study.atoms.AtomsSetting(16, 3, varying=True).label == "M = 16, k = 3 (at most)"

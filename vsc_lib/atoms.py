@@ -41,6 +41,11 @@ class AtomsSetting:
     noise: float = 0.05
     atoms_seed: int = 0
 
+    @property
+    def label(self) -> str:
+        """How the book names the setting: ``"M = 16, k = 2"``."""
+        return f"M = {self.num_atoms}, k = {self.k}" + (" (at most)" if self.varying else "")
+
     def __post_init__(self):
         if not 2 <= self.num_atoms <= 256:
             raise ValueError(f"num_atoms={self.num_atoms}: use 2 to 256 atoms.")

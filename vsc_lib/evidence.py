@@ -247,7 +247,9 @@ def make_record(study: str, profile: str, cell: tuple, run, evaluations: list[di
 
 
 @contextlib.contextmanager
-def _store_lock(root: Path):
+def store_lock(root: Path):
+    """The store's lock (a file lock under ``root``): writers of records, the classic-method
+    records of :mod:`vsc_lib.sparse_study` included, hold it."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -271,7 +273,7 @@ def write_record(record: dict, replace: bool = False, model=None,
     """
     root = Path(root) if root is not None else evidence_dir()
     path = root / cell_file(record["study"], record["profile"], tuple(record["cell"]))
-    with _store_lock(root):
+    with store_lock(root):
         replaced = None
         if path.is_file():
             if not replace:

@@ -297,7 +297,7 @@ def classic_evaluation(dataset: str, seed: int, num_components: int, num_train: 
                  "code": {"fingerprint": code_fingerprint(), "commit": git_commit()}}
         write_atomic(local, (json.dumps(found, indent=1, sort_keys=True) + "\n").encode())
     if record:
-        with evidence._store_lock(stored.parent.parent):
+        with evidence.store_lock(stored.parent.parent):
             if stored.is_file() and not replace:
                 data = read_classic(stored)
                 if data["key"] != key:

@@ -38,9 +38,9 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
 from vsc_lib.config import ModelConfig
-from vsc_lib.grouped import group_models
 from vsc_lib.integrity import DataSourceError
 from vsc_lib.models import build_model
+from vsc_lib.stacking import group_models
 from vsc_lib.training import flushed_denormals, make_optimiser, native_bf16
 
 CONFIG = ModelConfig(kind="vsc", latent_dim=200, alpha=0.01, spike_estimator="straight_through")

@@ -26,8 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from vsc_lib.experiments import Grid, run_grid
-from vsc_lib.sweep import dask_client, in_workers
+from vsc_lib.studies import Grid
+from vsc_lib.sweep import dask_client, in_workers, run_grid
 
 
 def _nothing(i: int) -> int:

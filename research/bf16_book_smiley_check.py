@@ -23,7 +23,8 @@ import statistics
 from pathlib import Path
 
 from vsc_lib import readings
-from vsc_lib.experiments import AUTHORS_GRIDS, run_grid
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 
 COLUMNS = ("dims_used", "input_dependent_dims", "always_on_dims", "active_per_example",
            "authors_block_disentanglement", "block_disentanglement", "test_neg_elbo")
@@ -36,7 +37,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/bf16-book-smiley-check.json"))
     args = parser.parse_args()
-    book = AUTHORS_GRIDS["book"]
+    book = STUDIES["authors"]["book"]
     cells = [("smiley", "authors", args.latent_dim, s) for s in args.seeds]
     out: dict = {"grid": book.name, "latent_dim": args.latent_dim, "seeds": args.seeds, "precisions": {}}
     for precision in ("fp32", "bf16"):

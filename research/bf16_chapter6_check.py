@@ -13,14 +13,15 @@ import dataclasses
 import json
 import statistics
 
-from vsc_lib.experiments import GRIDS, run_grid, summarise
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    base = dataclasses.replace(GRIDS["book"], families=("vae", "vsc0.01"), latent_dims=(200,), probe_families=())
+    base = dataclasses.replace(STUDIES["latent"]["book"], families=("vae", "vsc0.01"), latent_dims=(200,), probe_families=())
     results = {p: run_grid(dataclasses.replace(base, name=f"book-{p}", precision=p), workers=args.workers)
                for p in ("fp32", "bf16")}
     out = {}
@@ -36,7 +37,7 @@ def main() -> None:
     out["images_per_second"] = {p: statistics.fmean(r.images_per_second) if r.images_per_second else None
                                 for p, r in results.items()}
     print(json.dumps(out, indent=1))
-    print(summarise(results["bf16"], "test_neg_elbo"))
+    print(results["bf16"].table("test_neg_elbo"))
 
 
 if __name__ == "__main__":

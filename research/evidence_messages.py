@@ -42,8 +42,8 @@ def main() -> None:
         record |= {"config": config.to_dict(), "run": run_name(config), "config_hash": config_hash(config)}
         (store / CELL).write_text(json.dumps(record))
         show("a stale record", check, env)
-        only = [sys.executable, "-c", "from vsc_lib.experiments import GRIDS, run_grid; "
-                "run_grid(GRIDS['book'], workers=1, cells=[('mnist', 'vae', 8, 0)], progress=False)"]
+        only = [sys.executable, "-c", "from vsc_lib.studies import STUDIES; from vsc_lib.sweep import run_grid; "
+                "run_grid(STUDIES['latent']['book'], workers=1, cells=[('mnist', 'vae', 8, 0)], progress=False)"]
         show("a stale record in a build that may not train (VSC_EVIDENCE=only)", only, env | {"VSC_EVIDENCE": "only"})
         # corrupted: a field missing
         del record["history"]

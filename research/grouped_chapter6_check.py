@@ -24,7 +24,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from vsc_lib.experiments import GRIDS, run_grid
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 from vsc_lib.training import KEEP_DENORMALS
 
 
@@ -44,7 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     narrowed = {k: tuple(v) for k, v in (("datasets", args.datasets), ("families", args.families),
                                          ("seeds", args.seeds)) if v}
-    grid = dataclasses.replace(GRIDS["book"], latent_dims=tuple(args.latent_dims), probe_families=(), **narrowed)
+    grid = dataclasses.replace(STUDIES["latent"]["book"], latent_dims=tuple(args.latent_dims), probe_families=(), **narrowed)
     new_grid = dataclasses.replace(grid, precision=args.precision)
     images = grid.num_epochs * 60_000 * grid.size
     out = {"grid": {"datasets": grid.datasets, "families": grid.families, "latent_dims": grid.latent_dims,

@@ -18,16 +18,7 @@ import math
 import statistics
 from pathlib import Path
 
-# two-sided 95 % quantiles of Student's t for small degrees of freedom (then the normal's)
-T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-       11: 2.201, 12: 2.179, 14: 2.145, 17: 2.110, 20: 2.086, 26: 2.056, 29: 2.045}
-
-
-def t95(df: int) -> float:
-    """The 95 % two-sided Student-t quantile for ``df`` degrees of freedom (conservative between table rows)."""
-    if df < 1:
-        raise ValueError("need at least two seeds for an interval")
-    return T95[max(k for k in T95 if k <= df)] if df <= 29 else 1.96
+from vsc_lib import stats
 
 
 def read_check(path: Path) -> dict:
@@ -52,7 +43,8 @@ def pool(checks: list[dict]) -> dict:
             diffs += [g - t for g, t in zip(row["grouped_per_seed"], row["today_per_seed"], strict=True)]
             per_run.append(round(row["diff"], 2))
         mean, sd = statistics.fmean(diffs), statistics.stdev(diffs)
-        half = t95(len(diffs) - 1) * sd / math.sqrt(len(diffs))
+        pooled = stats.interval(diffs)  # Student t over the pooled seeds
+        half = pooled.high - pooled.mean
         out[family] = {"seeds": len(diffs), "mean_diff": mean, "sd_diff": sd, "se": sd / math.sqrt(len(diffs)),
                        "ci95": [mean - half, mean + half], "per_run_3_seed_diffs": per_run,
                        "runs_within_0.5": sum(abs(d) <= 0.5 for d in per_run),

@@ -26,8 +26,9 @@ import pandas as pd
 
 from vsc_lib import evidence
 from vsc_lib.config import CACHE_VERSION, config_hash, run_name
-from vsc_lib.experiments import AUTHORS_GRIDS, SIZE_GRIDS, basic_settings, evidence_key
+from vsc_lib.grid_evaluation import basic_settings
 from vsc_lib.provenance import git_commit
+from vsc_lib.studies import STUDIES, evidence_key
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 CELL = ("smiley", "authors", 60, 0)
@@ -78,7 +79,7 @@ def main() -> None:
     parser.add_argument("--replace", action="store_true")
     args = parser.parse_args()
     # one run, two grids: chapter 7's full-size section and the size campaign's full-size grid
-    for grid in (AUTHORS_GRIDS["paper"], SIZE_GRIDS["paper"]):
+    for grid in (STUDIES["authors"]["paper"], STUDIES["size"]["paper"]):
         path, replaced = evidence.write_record(build(grid), replace=args.replace)
         print(f"wrote {path}" + (f" (replaced {replaced})" if replaced else ""))
 

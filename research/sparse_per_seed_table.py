@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vsc_lib import atoms, experiments, sparse_study
+from vsc_lib import atoms, families, sparse_study, stored_runs, studies
 from vsc_lib.paths import write_atomic
 
 COLUMNS = ("support_f1", "dims_used", "on_per_example", "coef_corr", "recon_mse", "examples_per_second")
@@ -19,21 +19,21 @@ COLUMNS = ("support_f1", "dims_used", "on_per_example", "coef_corr", "recon_mse"
 def rows() -> list[tuple]:
     out = []
     for study in ("sparse", "sparse_k"):
-        grid = experiments.get_grid("book", study)
+        grid = studies.get_grid("book", study)
         settings = sparse_study.code_settings(grid)
         for cell in grid.cells():
-            if study == "sparse_k" and cell[0] in experiments.get_grid("book", "sparse").datasets:
+            if study == "sparse_k" and cell[0] in studies.get_grid("book", "sparse").datasets:
                 continue  # the shared k = 2 runs are listed once
-            record = experiments.usable_record(grid, cell)
+            record = stored_runs.usable_record(grid, cell)
             values = record.evaluation("sparse", settings) if record is not None else None
             if values is None:
                 raise SystemExit(f"{study} {cell}: no stored sparse-coding evaluation; run scripts/train_sparse.py")
-            out.append((cell[0], experiments.family_label(cell[1]), cell[3], values))
+            out.append((cell[0], families.family_label(cell[1]), cell[3], values))
         for dataset in grid.datasets:
             sizes = [max(grid.latent_dims)]
             if study == "sparse":
                 sizes.append(atoms.SETTINGS[dataset].num_atoms)
-            elif dataset in experiments.get_grid("book", "sparse").datasets:
+            elif dataset in studies.get_grid("book", "sparse").datasets:
                 continue
             for n in sizes:
                 for seed in grid.seeds:

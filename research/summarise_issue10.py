@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from vsc_lib import readings
-from vsc_lib.experiments import AUTHORS_GRIDS
+from vsc_lib.studies import STUDIES
 
 COLUMNS = {
     "smiley": ["authors_block_disentanglement", "block_disentanglement", "authors_disentanglement", "authors_coverage",
@@ -42,7 +42,7 @@ VSC_METRICS = {"used": "dims_used", "switched": "input_dependent_dims", "always_
 
 def claim(path: Path) -> str:
     """Chapter 7's reading of the claim from the rows of ``authors-book.csv``."""
-    grid, frame = AUTHORS_GRIDS["book"], pd.read_csv(path)
+    grid, frame = STUDIES["authors"]["book"], pd.read_csv(path)
     counts = frame.groupby(["family", "latent_dim"]).size()
     Js = [J for J in grid.latent_dims
           if all(counts.get((f, J), 0) == len(grid.seeds) for f in grid.families)]

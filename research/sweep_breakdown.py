@@ -32,14 +32,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from sweep_scaling import scaling_grid  # noqa: E402  (the benchmark's grid)
 
-from vsc_lib.experiments import Grid, _work  # noqa: E402
-from vsc_lib.sweep import dask_client, in_workers  # noqa: E402
+from vsc_lib.studies import Grid
+from vsc_lib.sweep import dask_client, in_workers, train_and_evaluate  # noqa: E402
 
 
 def timed(grid, cell, cache) -> dict:
     """One cell trained and evaluated as a sweep does, with its time inside the worker."""
     began, cpu = time.perf_counter(), time.process_time()
-    _, _, info = _work(grid, cell, cache)
+    _, _, info = train_and_evaluate(grid, cell, cache)
     return {"task": time.perf_counter() - began, "cpu": time.process_time() - cpu, "train": info["train_seconds"]}
 
 

@@ -3,7 +3,7 @@
     python scripts/campaign.py                 # the plan: which runs are stored, which are missing
     python scripts/campaign.py --run [--loop]  # train the next missing run (every one with --loop)
 
-Runs are taken in the plan's order (``vsc_lib.size_study.planned``): the long-and-narrow phase
+Runs are taken in the plan's order (``vsc_lib.studies.size.planned``): the long-and-narrow phase
 first (the recipe at seeds 0-2, the beta-VAE at beta 4, 16, 64 at seed 0, then the beta chosen
 on the validation images at seeds 1 and 2), then the full size. Each trains in this process at
 the lowest priority (``nice 19``) through the run cache, checkpointed after every block of 2,000
@@ -20,11 +20,14 @@ import sys
 
 import torch
 
-from vsc_lib import size_study
-from vsc_lib.experiments import SIZE_GRIDS, basic_settings, record_runs, run_grid, stored_record
+from vsc_lib.grid_evaluation import basic_settings
+from vsc_lib.stored_runs import record_runs, stored_record
+from vsc_lib.studies import STUDIES
+from vsc_lib.studies import size as size_study
+from vsc_lib.sweep import run_grid
 from vsc_lib.training import train_or_load
 
-PHASE_GRID = {"long": SIZE_GRIDS["book"], "full": SIZE_GRIDS["paper"]}
+PHASE_GRID = {"long": STUDIES["size"]["book"], "full": STUDIES["size"]["paper"]}
 
 
 def plan_state() -> tuple[dict, str | None, bool]:

@@ -21,8 +21,10 @@ import tempfile
 from pathlib import Path
 
 from vsc_lib import evidence
-from vsc_lib.experiments import STUDIES, check_store, parse_cell, reproduce_runs
 from vsc_lib.paths import write_atomic
+from vsc_lib.reproduce import reproduce_runs
+from vsc_lib.stored_runs import check_store
+from vsc_lib.studies import STUDIES, parse_cell
 
 
 def check() -> int:

@@ -34,13 +34,16 @@ from pathlib import Path
 
 import torch
 
-from vsc_lib.experiments import AUTHORS_GRIDS, CSV_MATRICES, parse_cell, record_runs, run_grid
 from vsc_lib.recipes import SMILEY, recipe_config
+from vsc_lib.stored_runs import record_runs
+from vsc_lib.studies import STUDIES, parse_cell
+from vsc_lib.sweep import run_grid
+from vsc_lib.sweep_result import CSV_MATRICES
 from vsc_lib.training import load_run_data, train
 
 
 def smiley_cell(text: str):
-    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.experiments.parse_cell`)."""
+    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.studies.parse_cell`)."""
     return parse_cell(text, dataset="smiley")
 
 
@@ -60,7 +63,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--probe", type=int, metavar="N", help="only time N iterations of the full-size network")
     parser.add_argument("--cells", type=smiley_cell, nargs="+", default=[("smiley", "authors", 60, 0)])
-    parser.add_argument("--grid", default="paper", choices=sorted(AUTHORS_GRIDS))
+    parser.add_argument("--grid", default="paper", choices=sorted(STUDIES["authors"]))
     parser.add_argument("--workers", type=int, default=1, help="processes sharing the GPU, one cell each")
     parser.add_argument("--cache", type=Path, help="run cache (default: the library's)")
     parser.add_argument("--csv", type=Path, default=Path("results/authors-paper.csv"))
@@ -77,7 +80,7 @@ def main() -> None:
         out["probe"] = probe(args.probe, "cuda" if cuda else "cpu")
         print(json.dumps(out, indent=1))
         return
-    grid = AUTHORS_GRIDS[args.grid]
+    grid = STUDIES["authors"][args.grid]
     unknown = [c for c in args.cells if c not in set(grid.cells())]
     if unknown:
         raise SystemExit(f"cells {unknown} are not in the {grid.name} grid (families {grid.families}, "

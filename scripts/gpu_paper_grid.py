@@ -28,7 +28,9 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from vsc_lib.experiments import GRIDS, record_runs, run_grid
+from vsc_lib.stored_runs import record_runs
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 
 KEY = ["dataset", "family", "latent_dim"]
 
@@ -49,7 +51,7 @@ def compare(frame: pd.DataFrame, reference: pd.DataFrame, tolerance: float = 0.5
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=8, help="Dask worker processes sharing the GPU")
-    parser.add_argument("--grid", default="paper", choices=sorted(GRIDS))
+    parser.add_argument("--grid", default="paper", choices=sorted(STUDIES["latent"]))
     parser.add_argument("--reference", type=Path, default=Path("results/sweep-paper-subset.csv"))
     parser.add_argument("--allow-cpu", action="store_true", help="run without a GPU (a check of the script)")
     parser.add_argument("--json", type=Path)
@@ -59,7 +61,7 @@ def main() -> None:
     if not torch.cuda.is_available() and not args.allow_cpu:
         raise SystemExit("no CUDA device here: this script measures the GPU (use --allow-cpu with --grid quick to "
                          "check it on the CPU).")
-    grid = GRIDS[args.grid]
+    grid = STUDIES["latent"][args.grid]
     out = {"grid": grid.name, "runs": grid.size, "epochs": grid.num_epochs, "workers": args.workers,
            "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu",
            "torch": torch.__version__}

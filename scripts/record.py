@@ -15,7 +15,8 @@ import argparse
 import sys
 
 from vsc_lib import evidence
-from vsc_lib.experiments import STUDIES, parse_cell, record_runs
+from vsc_lib.stored_runs import record_runs
+from vsc_lib.studies import STUDIES, parse_cell
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,7 +10,7 @@ Usage:
 ``ablation``: chapter 7, the authors' Smiley recipe and its ablation; ``fixed``: the fixed prior's
 spike form and spike-only phase; ``smiley`` and ``selectors``: the earlier edition of chapter 7;
 ``har``: chapter 8) and ``--grid`` one of its grids in
-``vsc_lib.experiments`` (default ``paper``: for ``latent`` the full 30-epoch grid of the paper,
+``vsc_lib.studies`` (default ``paper``: for ``latent`` the full 30-epoch grid of the paper,
 144 runs); the other options narrow or change it. Runs and
 evaluations already in the cache are reused, so an interrupted sweep continues where it stopped
 (an unfinished run resumes from its last epoch). Prints the wall time, the training throughput
@@ -33,7 +33,9 @@ import argparse
 import dataclasses
 import statistics
 
-from vsc_lib.experiments import STUDIES, record_runs, run_grid, summarise
+from vsc_lib.stored_runs import record_runs
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 
 
 def main() -> None:
@@ -78,7 +80,7 @@ def main() -> None:
     columns = {"test_neg_elbo": "-ELBO", "active_per_example": "active", "dims_used": "used", "probe_default": "probe",
                "probe_gated": "probe gated", "probe_slab_mean": "probe slab", "disentanglement": "D",
                "completeness": "C", "val_disentanglement": "val D"}
-    tables = {name: summarise(result, column) for column, name in columns.items() if column in result.frame()}
+    tables = {name: result.table(column) for column, name in columns.items() if column in result.frame()}
     for key in tables["-ELBO"].index:
         parts = [f"{name} {t.loc[key, 'mean']:6.2f} +- {t.loc[key, 'sd']:4.2f}" for name, t in tables.items() if key in t.index]
         print(f"{key[0]:>13} {key[1]:>8} J={key[2]:<4} " + " | ".join(parts))

@@ -23,9 +23,12 @@ import argparse
 import time
 from pathlib import Path
 
-from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS, load_cell, record_runs, run_grid, standard_scores, usable_record
+from vsc_lib.grid_evaluation import standard_scores
+from vsc_lib.stored_runs import load_cell, record_runs, usable_record
+from vsc_lib.studies import STUDIES
+from vsc_lib.sweep import run_grid
 
-AUTHORS, ABLATION = AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]
+AUTHORS, ABLATION = STUDIES["authors"]["book"], STUDIES["ablation"]["book"]
 
 
 def csv_path(grid) -> Path:

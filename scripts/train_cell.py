@@ -33,14 +33,18 @@ import torch
 
 from vsc_lib.cache import TrainedRun, read_history
 from vsc_lib.config import run_name
-from vsc_lib.experiments import CSV_MATRICES, basic_evaluation, get_grid, parse_cell, record_runs, run_grid
+from vsc_lib.grid_evaluation import basic_evaluation
 from vsc_lib.models import build_model
 from vsc_lib.paths import cache_dir, write_atomic
+from vsc_lib.stored_runs import record_runs
+from vsc_lib.studies import get_grid, parse_cell
+from vsc_lib.sweep import run_grid
+from vsc_lib.sweep_result import CSV_MATRICES
 from vsc_lib.training import block_timing, same_config, train_or_load
 
 
 def smiley_cell(text: str):
-    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.experiments.parse_cell`)."""
+    """``family:J:seed`` as a cell of the Smiley dataset (:func:`vsc_lib.studies.parse_cell`)."""
     return parse_cell(text, dataset="smiley")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from vsc_lib import experiments, sparse_study
+from vsc_lib import sparse_study, stored_runs, studies, sweep
 from vsc_lib.evidence import RecordExistsError
 
 
@@ -28,9 +28,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="training processes (one thread each)")
     parser.add_argument("--replace", action="store_true", help="rewrite records already in the store")
     args = parser.parse_args()
-    studies = {"sparse": "test", "sparse_k": "test", "sparse_choice": "validation", "sparse_mnist": None}
-    grids = [experiments.get_grid(args.profile, study) for study in studies]
-    for grid, split in zip(grids, studies.values(), strict=True):
+    splits = {"sparse": "test", "sparse_k": "test", "sparse_choice": "validation", "sparse_mnist": None}
+    grids = [studies.get_grid(args.profile, study) for study in splits]
+    for grid, split in zip(grids, splits.values(), strict=True):
         for dataset in grid.datasets:
             cells = [c for c in grid.cells() if c[0] == dataset]
             todo = [c for c in cells if args.replace or not recorded(grid, c, split)]
@@ -38,11 +38,11 @@ def main() -> None:
                 print(f"[{grid.name}] {dataset}: all {len(cells)} runs recorded", flush=True)
                 continue
             began = time.perf_counter()
-            result = experiments.run_grid(grid, workers=args.workers, threads=1, cells=todo, progress=False)
+            result = sweep.run_grid(grid, workers=args.workers, threads=1, cells=todo, progress=False)
             for cell in todo if split else ():
-                sparse_study.code_evaluation(experiments.load_cell(grid, cell), grid, split)
+                sparse_study.code_evaluation(stored_runs.load_cell(grid, cell), grid, split)
             print(f"[{grid.name}] {dataset}: {result.trained} trained, {time.perf_counter() - began:.0f} s", flush=True)
-            print("\n".join(experiments.record_runs(grid, todo, replace=True)), flush=True)
+            print("\n".join(stored_runs.record_runs(grid, todo, replace=True)), flush=True)
     book = grids[0]
     for grid in grids[:2]:
         for dataset in grid.datasets:
@@ -65,7 +65,7 @@ def main() -> None:
 
 def recorded(grid, cell, split: str | None) -> bool:
     """Whether the store holds the cell's run with the evaluations this script computes."""
-    record = experiments.usable_record(grid, cell)
+    record = stored_runs.usable_record(grid, cell)
     if record is None:
         return False
     return split is None or record.evaluation("sparse", sparse_study.code_settings(grid, split)) is not None

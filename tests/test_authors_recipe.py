@@ -376,11 +376,11 @@ def test_native_bf16_reads_the_cpu_flags(monkeypatch):
 
 
 def test_recipe_grids_can_train_in_bf16():
-    from vsc_lib.experiments import AUTHORS_GRIDS
+    from vsc_lib.studies import STUDIES
 
-    grid = dataclasses.replace(AUTHORS_GRIDS["paper"], precision="bf16")
-    config = grid.config(("smiley", "authors", 60, 0))
-    assert config.train.precision == "bf16" and config.model == AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0)).model
+    paper = STUDIES["authors"]["paper"]
+    config = dataclasses.replace(paper, precision="bf16").config(("smiley", "authors", 60, 0))
+    assert config.train.precision == "bf16" and config.model == paper.config(("smiley", "authors", 60, 0)).model
 
 
 def test_recipe_table_reads_its_numbers_from_the_configs():

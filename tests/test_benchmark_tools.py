@@ -63,3 +63,15 @@ def test_the_step_breakdown_splits_the_time_per_image_and_the_budget_for_the_tar
     # 80 % of 200 GFLOP/s for 5 MFLOP per image is 31.25 us per image: 4.25 us left for the rest
     assert abs(parts["rest_allowed_for_target_us_per_image"] - 4.25) < 1e-9
     assert list(step_breakdown(rows, 200.0, 5e6)) == ["grouped 9 fp32"]  # "before" is not split
+
+
+def test_the_cost_bound_counts_a_beta_vae_steps_matrix_products_by_hand():
+    from benchmarks.cost_bound import step_flops
+    from vsc_lib.recipes import SMILEY, recipe_config
+
+    config = recipe_config(SMILEY, width=0.01, length=0.001, latent_dim=6, kind="vae", beta=4.0)
+    h, j, d, batch = config.model.hidden_dim, 6, 1024, config.train.batch_size
+    layers = [(d, h), (h, 2 * j), (j, h), (h, 2 * d)]  # encoder, mean/log-variance heads, decoder, mean/variance heads
+    forward = sum(2 * batch * a * b for a, b in layers)
+    # backward: every weight's gradient, and every layer's input gradient but the first's (the images need none)
+    assert step_flops(config) == 3 * forward - 2 * batch * d * h

@@ -60,8 +60,8 @@ def test_every_chapter_has_a_title_to_look_for(title):
 
 
 def test_a_blank_first_page_and_printed_folded_code_are_named(tmp_path):
-    pdf = _pdf(tmp_path / "b.pdf", ["1 / 3", "Autoencoders", "x = experiments.load_cell(grid, cell).model"], images=0)
-    folded = ["x = experiments.load_cell(grid, cell).model", "y = something_not_printed_anywhere(at_all)"]
+    pdf = _pdf(tmp_path / "b.pdf", ["1 / 3", "Autoencoders", "x = stored_runs.load_cell(grid, cell).model"], images=0)
+    folded = ["x = stored_runs.load_cell(grid, cell).model", "y = something_not_printed_anywhere(at_all)"]
     found = check_pdf.problems(pdf, _html(tmp_path / "p.html", 0), ["Autoencoders"], min_pages=3, folded=folded)
     assert "the first page is blank (nothing on it but its number)" in found
     assert any(p.startswith("1 lines of code that the HTML folds away are printed") for p in found)

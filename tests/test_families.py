@@ -6,12 +6,12 @@ import re
 
 import pytest
 
-from vsc_lib import experiments, families, plotting
+from vsc_lib import families, plotting
 
 
 def test_a_record_holds_the_familys_label_and_one_colour():
     record = families.family_record("vsc0.2")
-    assert record.label == "VSC α=0.2" == experiments.family_label("vsc0.2")
+    assert record.label == "VSC α=0.2" == families.family_label("vsc0.2")
     assert record.family.alpha == 0.2 and record.colour == families.COLOURS["vsc0.2"]
     for name in ("vae", "beta4", "vsc0.01+min0", "lvsc0.2-sigmoid", "authors", "authors~nu", "authors-beta4"):
         assert re.fullmatch(r"#[0-9a-f]{6}", families.family_record(name).colour)

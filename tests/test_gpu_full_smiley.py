@@ -1,4 +1,4 @@
-"""Cells named on the command line (one parser for every script: ``vsc_lib.experiments.parse_cell``),
+"""Cells named on the command line (one parser for every script: ``vsc_lib.studies.parse_cell``),
 and the Smiley scripts' short form."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vsc_lib.experiments import CellFormatError, parse_cell
+from vsc_lib.studies import CellFormatError, parse_cell
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from gpu_full_smiley import smiley_cell  # noqa: E402

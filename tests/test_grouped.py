@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from vsc_lib import grouped
+from vsc_lib import grouped, stacking
 from vsc_lib.cache import load_run
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
 from vsc_lib.datasets import ImageDataset
@@ -53,8 +53,8 @@ def test_grouped_vae_and_vsc_start_from_their_single_runs_weights_and_train(kind
     for c in configs:
         torch.manual_seed(c.train.seed)
         models.append(build_model(c.model))
-    group = grouped.group_models(models)
-    copies = grouped.ungroup(group, [build_model(c.model) for c in configs])
+    group = stacking.group_models(models)
+    copies = stacking.ungroup(group, [build_model(c.model) for c in configs])
     for original, copy in zip(models, copies, strict=True):
         for a, b in zip(original.state_dict().values(), copy.state_dict().values(), strict=True):
             assert torch.equal(a, b)
@@ -72,8 +72,8 @@ def test_split_outputs_average_back_to_the_group():
     for c in configs:
         torch.manual_seed(c.train.seed)
         models.append(build_model(c.model))
-    output = grouped.group_models(models)(torch.cat([DATA[0].x[:8], DATA[0].x[8:16]]))
-    parts = grouped.split_output(output, 2)
+    output = stacking.group_models(models)(torch.cat([DATA[0].x[:8], DATA[0].x[8:16]]))
+    parts = stacking.split_output(output, 2)
     assert [p.z.shape[0] for p in parts] == [8, 8]
     mean = (parts[0].loss.total + parts[1].loss.total) / 2
     assert torch.allclose(mean, output.loss.total)
@@ -105,7 +105,7 @@ def test_fixed_prior_vscs_that_differ_in_alpha_group_and_each_block_keeps_its_ow
     for c in configs:
         torch.manual_seed(c.train.seed)
         models.append(build_model(c.model, c.input_shape))
-    group = grouped.group_models(models)
+    group = stacking.group_models(models)
     x = DATA[0].x[:30]
     with torch.no_grad():
         out = group.eval()(torch.cat([x[:10], x[10:20], x[20:]]))
@@ -144,7 +144,8 @@ def test_train_group_or_load_saves_every_run_once(tmp_path):
 
 @pytest.mark.slow
 def test_run_grid_can_train_each_cells_seeds_as_one_group(tmp_path):
-    from vsc_lib.experiments import Grid, run_grid
+    from vsc_lib.studies import Grid
+    from vsc_lib.sweep import run_grid
 
     grid = Grid("tiny-grouped", ("mnist",), ("vae", "vsc0.2", "vsc0.5", "lvsc0.2"), (4,), (0, 1), num_epochs=1,
                 hidden_dim=16, num_train=256, num_test=64, probe_families=(), elbo_samples=1, num_pseudo_inputs=3)
@@ -176,11 +177,36 @@ def test_an_interrupted_group_resumes_from_its_checkpoint_to_the_same_weights(tm
             assert torch.allclose(x, y, atol=1e-6)
 
 
-def test_chapter_6_groups_put_the_vsc_families_of_one_dataset_and_j_together_largest_first():
-    from vsc_lib.experiments import FIXED_GRIDS, GRIDS, _groups
+def test_a_group_checkpoint_from_before_the_loops_were_one_resumes(tmp_path):
+    """A group checkpoint in the earlier form (``rng`` the global state, ``generators`` beside it)
+    is read by the one loop and resumes to the uninterrupted weights."""
+    configs = [c.replace(train={"num_epochs": 3}) for c in _configs("vae", (0, 1))]
+    whole = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
 
-    grid = GRIDS["book"]
-    groups = _groups(grid, grid.cells())
+    def interrupt(epoch):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path, on_epoch_end=interrupt)
+    path = tmp_path / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    old = {k: state[k] for k in ("configs", "model", "optimiser", "histories", "epoch", "elapsed")}
+    old |= {"rng": state["rng"]["torch"], "generators": state["rng"]["generators"]}
+    torch.save(old, path)
+    resumed = grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path)
+    for a, b in zip(whole, resumed, strict=True):
+        assert b.meta["resumed_from_epoch"] == 2 and b.meta["grouped_with"] == 2
+        for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
+            assert torch.allclose(x, y, atol=1e-6)
+
+
+def test_chapter_6_groups_put_the_vsc_families_of_one_dataset_and_j_together_largest_first():
+    from vsc_lib.studies import STUDIES
+    from vsc_lib.sweep import groups_of
+
+    grid = STUDIES["latent"]["book"]
+    groups = groups_of(grid, grid.cells())
     sizes = [len(g) for g in groups]
     assert sizes == sorted(sizes, reverse=True) and sorted(set(sizes)) == [3, 9]
     assert sorted(c for g in groups for c in g) == sorted(grid.cells())  # every cell exactly once
@@ -189,5 +215,5 @@ def test_chapter_6_groups_put_the_vsc_families_of_one_dataset_and_j_together_lar
         families = {c[1] for c in group}
         assert families == {"vae"} or families == {"vsc0.5", "vsc0.2", "vsc0.01"}
     # the fixed-prior variants differ in more than alpha (spike form, warm-up): one cell's seeds each
-    fixed = FIXED_GRIDS["book"]
-    assert all(len({c[1] for c in g}) == 1 and len(g) == 3 for g in _groups(fixed, fixed.cells()))
+    fixed = STUDIES["fixed"]["book"]
+    assert all(len({c[1] for c in g}) == 1 and len(g) == 3 for g in groups_of(fixed, fixed.cells()))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vsc_lib import readings
-from vsc_lib.experiments import get_grid
+from vsc_lib.studies import get_grid
 
 NB = readings.NBSP
 
@@ -18,16 +18,16 @@ def test_numbers_never_wrap():
     assert " " not in readings.mean_sd(1234.5, 12.3)
 
 
-@pytest.mark.parametrize(("name", "kind"), [("book", "book"), ("smiley-book", "book"), ("har-quick", "quick"),
-                                            ("selectors-paper", "paper")])
+@pytest.mark.parametrize(("name", "kind"), [("book", "book"), ("authors-book", "book"), ("har-quick", "quick"),
+                                            ("fixed-paper", "paper")])
 def test_grid_kind_reads_every_study_name(name, kind):
     # chapters 7 and 8 compared grid.name with "book", which their grids ("smiley-book") never equal
     assert readings.grid_kind(name) == kind
 
 
 def test_grid_notes_say_what_the_build_used():
-    book = readings.smiley_grid_note(get_grid("book", "smiley"), 5, ["VSC a", "VSC b"], 2, 0, 0.0)
-    assert "One seed per cell" in book and "Every run and evaluation came from the run cache" in book
+    book = readings.authors_grid_note(get_grid("book", "authors"), ["authors-beta1"], 0, 0.0)
+    assert "Every run and evaluation came from the run cache" in book
     quick = readings.har_grid_note(get_grid("quick", "har"), trained=12, wall_seconds=90)
     assert "only check that the chapter runs" in quick and "trained 12 runs in 1.5 minutes" in quick
     latent = readings.latent_grid_note(get_grid("book"), 3, 120, 9876.0)
@@ -121,50 +121,9 @@ def test_targets_verdict_counts():
     assert text.startswith("Of the 2 targets this grid can test, 2 are met and 0 are not.") and "epoch runs" not in text
 
 
-def _smiley(used, D, cover, varying=None):
-    Js = [18, 40, 60]
-
-    def by_j(values):
-        return dict(zip(Js, values, strict=True))
-
-    vsc = {"VSC x": {"used": by_j(used), "active": by_j([5.0] * 3), "varying": by_j(varying or used),
-                     "disentanglement": by_j(D), "coverage": by_j(cover)}}
-    beta = {"used": by_j([14, 18, 23]), "disentanglement": by_j([0.5] * 3), "coverage": by_j([0.3] * 3)}
-    return Js, vsc, {"VSC x": 0.2}, beta
-
-
-def test_smiley_claim_holds_only_when_every_part_does():
-    Js, vsc, alphas, beta = _smiley([16, 17, 18], [0.7, 0.8, 0.8], [0.3, 0.3, 0.3])
-    tests, holds = readings.smiley_claim(Js, vsc, alphas, beta)
-    assert holds and all(tests["VSC x"].values())
-    assert "**holds here**" in readings.smiley_reading(Js, 6.0, vsc, alphas, beta)
-    for broken in (_smiley([4, 5, 6], [0.7, 0.8, 0.8], [0.3] * 3),       # a few dimensions, not 18
-                   _smiley([13, 18, 24], [0.7, 0.8, 0.8], [0.3] * 3),   # grows with J (11 > 0.25·42·0.2 + 2)
-                   _smiley([16, 17, 18], [0.7, 0.4, 0.8], [0.3] * 3),   # not above the β-VAE at J = 40
-                   _smiley([16, 17, 18], [0.7, 0.8, 0.8], [0.3, 0.1, 0.3])):  # covers too few sources
-        tests, holds = readings.smiley_claim(*broken)
-        assert not holds and sum(not v for v in tests["VSC x"].values()) == 1
-        assert "**is not borne out by these runs**" in readings.smiley_reading(broken[0], 6.0, *broken[1:])
-
-
-def test_smiley_summary_tells_fixed_from_switched_dimensions():
-    Js, vsc, alphas, beta = _smiley([4, 8, 12], [0.5] * 3, [0.3] * 3, varying=[0, 0, 1])
-    switched = {"hat": (100.0, 0.0, "spike"), "bow tie": (98.0, 2.0, "slab values")}
-    text = readings.smiley_summary(Js, vsc, alphas, beta["used"], {"VSC x": False}, "VSC x", switched)
-    assert "staying close to α·J" in text and "were on for every face" in text and "drew a hat on 100 %" in text
-    Js, vsc, alphas, beta = _smiley([13, 12, 10], [0.5] * 3, [0.3] * 3, varying=[9, 7, 9])
-    text = readings.smiley_summary(Js, vsc, alphas, beta["used"], {"VSC x": True}, "VSC x", {"hat": switched["hat"]})
-    assert "switched most of its dimensions by the input" in text and "on for every face" not in text
-    assert "drew a hat" not in text  # the bow tie could not be switched
-
-
-def test_control_selector_and_traversal_readings():
+def test_control_reading():
     text = readings.control_reading({"VSC x": {"hat": (100.0, 19.0, "spike")}})
     assert "drew a hat on **100 %**" in text and "no latent was tied to the bow tie's sources" in text
-    assert "**sigmoid** selector and the best bound from the **softmax**" in readings.selector_reading(
-        {"softmax": (0.4, 40.0), "sigmoid": (0.5, 41.0)}, 40, 1)
-    assert readings.traversal_note(None).startswith("No latent was tied")
-    assert "70 → 35 → 0" in readings.traversal_note(7, "hat x", 0.8, -2, 2, "pixels", [70, 35, 0])
 
 
 def test_har_readings():
@@ -185,50 +144,57 @@ def _per_j(values, sd=0.0):
     return {J: (v, sd) for J, v in zip((18, 40, 60), values, strict=True)}
 
 
+JS = (18, 40, 60)
+GOOD = {"used": _per_j([11, 12, 12]), "switched": _per_j([9, 9, 10]), "always_on": _per_j([2, 3, 2]),
+        "active": _per_j([5, 5, 5])}
+ABOVE = {J: ([0.50, 0.52, 0.49], [0.20, 0.22, 0.21]) for J in JS}
+
+
+def _points(per_j_used, spread=(-0.5, 0.0, 0.6)):
+    """Every seed's (J, dimensions used) around the given counts per J."""
+    return [(J, u + e) for J, u in zip(JS, per_j_used, strict=True) for e in spread]
+
+
 def test_structure_needs_most_used_dimensions_switched_by_the_input():
     assert readings.has_structure(used=10, switched=8)
     assert not readings.has_structure(used=10, switched=4)  # most on for every face
     assert not readings.has_structure(used=1, switched=1)  # too few to call a structure
-    assert readings.clearly_above((0.5, 0.05), (0.3, 0.1)) and not readings.clearly_above((0.5, 0.15), (0.4, 0.1))
-    assert not readings.clearly_above((14.6, 0.0), (14.56, 0.0), tolerance=0.5)  # one seed, a trifle
 
 
 def test_authors_claim_holds_and_fails_for_each_reason():
-    good = {"used": _per_j([11, 12, 12]), "switched": _per_j([9, 9, 10]), "always_on": _per_j([2, 3, 2]),
-            "active": _per_j([5, 5, 5]), "D": _per_j([0.5, 0.5, 0.5], 0.05)}
-    beta = {"D": _per_j([0.2, 0.2, 0.2], 0.05)}
-    tests, holds = readings.authors_claim((18, 40, 60), good, beta)
-    assert holds and all(tests.values())
-    assert "the paper's claim holds here" in readings.authors_reading((18, 40, 60), good, beta, 3)
-    fixed = good | {"switched": _per_j([2, 3, 2])}
-    assert readings.authors_claim((18, 40, 60), fixed, beta)[0]["structure"] is False
-    growing = good | {"used": _per_j([11, 30, 50]), "switched": _per_j([9, 25, 45])}
-    assert readings.authors_claim((18, 40, 60), growing, beta)[0]["steady"] is False
-    tied = good | {"D": _per_j([0.3, 0.3, 0.3], 0.2)}
-    tests, holds = readings.authors_claim((18, 40, 60), tied, beta)
-    assert tests["better"] is False and not holds
-    assert "is not borne out here" in readings.authors_reading((18, 40, 60), tied, beta, 3)
+    tests, holds = readings.authors_claim(JS, GOOD, ABOVE, _points([11, 12, 12]))
+    assert holds and tests["structure"] and tests["steady"] and tests["better"] and not tests["worse"]
+    assert "the paper's claim holds here" in readings.authors_reading(JS, GOOD, ABOVE, _points([11, 12, 12]), 3)
+    fixed = GOOD | {"switched": _per_j([2, 3, 2])}
+    assert readings.authors_claim(JS, fixed, ABOVE, _points([11, 12, 12]))[0]["structure"] is False
+    # a count growing in proportion to J (0.2 per latent) is not steady, read over every seed and J
+    growing = GOOD | {"used": _per_j([4, 8, 12]), "switched": _per_j([3, 7, 11])}
+    tests, holds = readings.authors_claim(JS, growing, ABOVE, _points([3.6, 8, 12]))
+    assert tests["steady"] is False and not holds
+    text = readings.authors_reading(JS, growing, ABOVE, _points([3.6, 8, 12]), 3)
+    assert "not shown to be steady as J grows (+0.20 per added latent" in text
+    # one seed at two J: no slope to read, so the claim cannot hold
+    tests, holds = readings.authors_claim((18, 40), GOOD, ABOVE, [(18, 11), (40, 12)])
+    assert tests["steady"] is None and not holds
+    assert "too few runs to read how their number changes" in readings.authors_reading(
+        (18, 40), GOOD, ABOVE, [(18, 11), (40, 12)], 1)
 
 
 def test_authors_claim_reads_block_d_both_ways_with_intervals():
-    good = {"used": _per_j([11, 12, 12]), "switched": _per_j([9, 9, 10]), "always_on": _per_j([2, 3, 2]),
-            "active": _per_j([5, 5, 5]), "D": _per_j([0.5, 0.5, 0.5], 0.05)}
-    beta = {"D": _per_j([0.2, 0.2, 0.2], 0.05)}
-    above = {J: ([0.50, 0.52, 0.49], [0.20, 0.22, 0.21]) for J in (18, 40, 60)}
-    tests, holds = readings.authors_claim((18, 40, 60), good, beta, above)
-    assert holds and tests["better"] and not tests["worse"]
-    text = readings.authors_reading((18, 40, 60), good, beta, 3, above)
+    points = _points([11, 12, 12])
+    text = readings.authors_reading(JS, GOOD, ABOVE, points, 3)
     assert "At $J$ = 40: block D: VSC is above the β-VAE" in text and "95 % interval" in text
+    assert "0.50 [" in text and "(mean [95 % interval] over seeds)" in text
     # the chapter-7 situation: the beta-VAE above VSC at one J is said, not hidden
-    below = above | {40: ([0.39, 0.34, 0.44], [0.48, 0.52, 0.50])}
-    tests, holds = readings.authors_claim((18, 40, 60), good, beta, below)
+    below = ABOVE | {40: ([0.39, 0.34, 0.44], [0.48, 0.52, 0.50])}
+    tests, holds = readings.authors_claim(JS, GOOD, below, points)
     assert not holds and tests["worse"]
-    text = readings.authors_reading((18, 40, 60), good, beta, 3, below)
+    text = readings.authors_reading(JS, GOOD, below, points, 3)
     assert "block D: the β-VAE is above VSC" in text and "is above VSC's at some J" in text
-    none = {J: ([0.40, 0.45, 0.42], [0.41, 0.44, 0.46]) for J in (18, 40, 60)}
-    tests, holds = readings.authors_claim((18, 40, 60), good, beta, none)
+    none = {J: ([0.40, 0.45, 0.42], [0.41, 0.44, 0.46]) for J in JS}
+    tests, holds = readings.authors_claim(JS, GOOD, none, points)
     assert not holds and not tests["worse"] and not tests["better"]
-    assert "no difference detected" in readings.authors_reading((18, 40, 60), good, beta, 3, none)
+    assert "no difference detected" in readings.authors_reading(JS, GOOD, none, points, 3)
 
 
 def test_ablation_names_the_ingredients_the_structure_depends_on():
@@ -263,20 +229,32 @@ def test_ablation_counts_the_seeds_that_keep_the_structure():
         "spike": "creates it", "nu": "undecided"}
 
 
-def _fixed(active, kept, sd=0.2):
+def _fixed(active, kept, spread=0.2):
+    """Three seeds per family around the given means (seed offsets -spread, 0, +spread; kept +-1)."""
     families = ("vsc0.01", "vsc0.01+hold", "vsc0.01+min0", "vsc0.01+min0+hold")
-    return {f: {"active": (a, sd), "kept": (k, 1.0)} for f, a, k in zip(families, active, kept, strict=True)}
+    return {f: {"active": [a - spread, a, a + spread * 1.1], "kept": [k - 1.0, k, k + 1.2]}
+            for f, a, k in zip(families, active, kept, strict=True)}
 
 
-def test_fixed_spike_effects_for_both_outcomes():
+def test_fixed_spike_effects_for_every_outcome():
     changed = readings.fixed_spike_effects(_fixed([2.0, 2.1, 9.0, 12.0], [17, 18, 60, 61]))
-    assert changed == {"spike form, active": "more", "spike form, kept": "more", "phase, active": "no clear change",
-                       "phase with min0, active": "more"}
+    assert {k: w for k, (w, _) in changed.items()} == {
+        "spike form, active": "more", "spike form, kept": "more", "phase, active": "no clear change",
+        "phase with min0, active": "more"}
     same = readings.fixed_spike_effects(_fixed([2.0, 0.5, 2.1, 2.0], [17, 17, 17.5, 17]))
-    assert same == {"spike form, active": "no clear change", "spike form, kept": "no clear change",
-                    "phase, active": "fewer", "phase with min0, active": "no clear change"}
+    assert {k: w for k, (w, _) in same.items()} == {
+        "spike form, active": "no clear change", "spike form, kept": "no clear change",
+        "phase, active": "fewer", "phase with min0, active": "no clear change"}
+    # a difference whose interval excludes 0 but is below the tolerance is no clear change
+    tiny = readings.fixed_spike_effects(_fixed([2.0, 2.0, 2.3, 2.3], [17, 17, 17, 17], spread=0.01))
+    word, comparison = tiny["spike form, active"]
+    assert comparison.decision == "above" and word == "no clear change"
+    one_seed = {f: {"active": v["active"][:1], "kept": v["kept"][:1]} for f, v in _fixed([2, 2, 9, 9], [1] * 4).items()}
+    assert {w for w, _ in readings.fixed_spike_effects(one_seed).values()} == {"not decided"}
     text = readings.fixed_spike_reading({"MNIST": _fixed([2.0, 2.1, 9.0, 12.0], [17, 18, 60, 61])})
-    assert "(clearly more)" in text and "(clearly more often)" in text and "no clear change in the number of" in text
+    assert "(more: difference +7.0, 95" in text and "(more often: difference +43.0, 95" in text
+    assert "with the sigmoid spike no clear difference: difference +0.1" in text
+    assert "too few seeds to decide (1 and 1)" in readings.fixed_spike_reading({"MNIST": one_seed})
 
 
 def test_authors_size_note_states_the_sizes_and_the_width_exception():
@@ -316,6 +294,10 @@ def test_smiley_verdict_reports_the_claim_the_spikes_and_the_ablation():
     assert "kinds of faces" in text and "no sharpening" in text and "drew one on 100 %" in text
     good = readings.smiley_verdict({"structure": True, "steady": True, "better": True}, True, {}, {}, {})
     assert "**supports the paper's claim**" in good and "Of the" not in good
+    unsteady = readings.smiley_verdict(tests | {"steady": False}, False, {}, {}, {})
+    assert "not shown to be steady" in unsteady
+    assert "too few runs to say how their number changes" in readings.smiley_verdict(tests | {"steady": None}, False,
+                                                                                      {}, {}, {})
 
 
 NBSP = readings.NBSP

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from vsc_lib import experiments, size_study
+from vsc_lib import studies
+from vsc_lib.studies import size as size_study
 
 
 def test_the_campaign_grids_hold_every_planned_run_and_share_the_full_size_recipe_run():
-    long, full = experiments.SIZE_GRIDS["book"], experiments.SIZE_GRIDS["paper"]
+    long, full = studies.STUDIES["size"]["book"], studies.STUDIES["size"]["paper"]
     plan = size_study.planned("authors-beta16", edge=False)
     assert set(plan["long"]) <= set(long.cells()) and set(plan["full"]) <= set(full.cells())
     assert len(plan["long"]) == 8 and len(plan["full"]) == 6
     cell = ("smiley", "authors", 60, 0)
-    assert full.config(cell) == experiments.AUTHORS_GRIDS["paper"].config(cell)  # seed 0's earlier run counts
+    assert full.config(cell) == studies.STUDIES["authors"]["paper"].config(cell)  # seed 0's earlier run counts
     assert long.config(cell).model.hidden_dim == 400 and full.config(cell).model.hidden_dim == 3000
     t = long.config(cell).train
     assert t.num_epochs * t.epoch_iterations == 200_000

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from vsc_lib import evidence, experiments, sparse_study, stats
+from vsc_lib import evidence, families, reproduce, sparse_study, stats, stored_runs, studies, sweep
 
 GOOD_VSC, DL = [0.97, 0.99, 0.98], [0.50, 0.55, 0.52]
 
@@ -128,10 +128,10 @@ def test_a_recorded_classic_record_is_not_replaced_silently(stores):
 
 
 def test_the_code_evaluation_of_a_trained_run(stores):
-    grid = experiments.SPARSE_GRIDS["quick"]
+    grid = studies.STUDIES["sparse"]["quick"]
     out = {}
     for family in ("fit", "vae"):
-        run = experiments.load_cell(grid, ("atoms", family, 32, 0))
+        run = stored_runs.load_cell(grid, ("atoms", family, 32, 0))
         out[family] = sparse_study.code_evaluation(run, grid)
     for values in out.values():
         assert 0.0 <= values["support_f1"] <= 1.0 and len(values["atom_f1"]) == values["M"] == 16
@@ -142,13 +142,13 @@ def test_the_code_evaluation_of_a_trained_run(stores):
 
 
 def test_fits_families_train_what_fit_trains():
-    grid = experiments.SPARSE_GRIDS["book"]
+    grid = studies.STUDIES["sparse"]["book"]
     now, before = grid.config(("atoms", "fit", 32, 0)), grid.config(("atoms", "fit-old", 32, 0))
     assert (now.model.alpha, now.model.usage_weight, now.train.num_epochs) == (0.125, 2.0, 20)
     assert (before.model.alpha, before.model.usage_weight, before.train.num_epochs) == (0.01, 0.0, 10)
     assert now.model.likelihood == "gaussian" and now.model.spike_estimator == "relaxed"
     # the k = 2 runs are the same runs in both grids
-    assert experiments.SPARSE_K_GRIDS["book"].config(("atoms", "fit", 32, 1)) == grid.config(("atoms", "fit", 32, 1))
+    assert studies.STUDIES["sparse_k"]["book"].config(("atoms", "fit", 32, 1)) == grid.config(("atoms", "fit", 32, 1))
 
 
 def test_encoding_speed_measures_both_in_one_run():
@@ -205,23 +205,23 @@ def test_the_choice_takes_the_best_mean_on_validation_and_says_whether_it_is_the
     scores = {"fit+a0.01+u0": [0.1, 0.2], "fit+a0.0625+u2": [0.95, 0.9], "fit+a0.125+u5": [0.9, 0.95]}
     chosen = sparse_study.choose_variant(scores)
     assert chosen == "fit+a0.0625+u2"  # a tie goes to the first named
-    text = sparse_study.choice_reading(chosen, "fit+a0.0625+u2", scores, experiments.family_label)
+    text = sparse_study.choice_reading(chosen, "fit+a0.0625+u2", scores, families.family_label)
     assert "That is `fit`'s default." in text
     scores["fit+a0.125+u5"] = [0.99, 0.99]
     chosen = sparse_study.choose_variant(scores)
-    text = sparse_study.choice_reading(chosen, "fit+a0.0625+u2", scores, experiments.family_label)
+    text = sparse_study.choice_reading(chosen, "fit+a0.0625+u2", scores, families.family_label)
     assert chosen == "fit+a0.125+u5" and "**not**" in text
     with pytest.raises(ValueError, match="at least one"):
         sparse_study.choose_variant({})
 
 
 def test_the_variants_share_the_default_run_and_read_the_validation_examples(stores):
-    choice, sparse = experiments.SPARSE_CHOICE_GRIDS["book"], experiments.SPARSE_GRIDS["book"]
+    choice, sparse = studies.STUDIES["sparse_choice"]["book"], studies.STUDIES["sparse"]["book"]
     assert choice.config(("atoms", "fit+a0.125+u2", 32, 0)) == sparse.config(("atoms", "fit", 32, 0))
     with pytest.raises(ValueError, match="validation"):
-        sparse_study.code_settings(experiments.SPARSE_MNIST_GRIDS["book"], "validation")
-    quick = experiments.SPARSE_CHOICE_GRIDS["quick"]
-    run = experiments.load_cell(quick, ("atoms", "fit+a0.125+u0", 32, 0))
+        sparse_study.code_settings(studies.STUDIES["sparse_mnist"]["book"], "validation")
+    quick = studies.STUDIES["sparse_choice"]["quick"]
+    run = stored_runs.load_cell(quick, ("atoms", "fit+a0.125+u0", 32, 0))
     held = sparse_study.code_evaluation(run, quick, "validation")
     test = sparse_study.code_evaluation(run, quick)
     assert "matched_images" not in held and "matched_images" in test
@@ -245,31 +245,31 @@ def test_images_are_packed_small_and_come_back_to_within_a_step():
 
 def test_the_store_check_counts_and_checks_the_classic_records(stores):
     small(record=True)
-    report = experiments.check_store()
+    report = stored_runs.check_store()
     assert report["per_study"]["classic"] == 1 and report["records"] == 1 and not report["problems"]
     stored = next((stores / "evidence" / "classic").glob("*.json"))
     stored.write_text("[]")
-    assert any("cannot be trusted" in p for p in experiments.check_store()["problems"])
+    assert any("cannot be trusted" in p for p in stored_runs.check_store()["problems"])
 
 
 def test_a_reproduction_compares_the_sparse_measures_and_catches_a_doctored_one(stores, monkeypatch):
-    grid = dataclasses.replace(experiments.SPARSE_GRIDS["quick"], name="tiny-sparse", datasets=("atoms",),
+    grid = dataclasses.replace(studies.STUDIES["sparse"]["quick"], name="tiny-sparse", datasets=("atoms",),
                                families=("fit",), seeds=(0, 1), num_train=300, num_validation=100, num_test=100)
-    monkeypatch.setitem(experiments.STUDIES, "tiny_sparse", {"book": grid})
-    run_grid_result = experiments.run_grid(grid, workers=1, cache=stores / "cache-a", progress=False)
+    monkeypatch.setitem(studies.STUDIES, "tiny_sparse", {"book": grid})
+    run_grid_result = sweep.run_grid(grid, workers=1, cache=stores / "cache-a", progress=False)
     assert run_grid_result.trained == 2
     for cell in grid.cells():
-        sparse_study.code_evaluation(experiments.load_cell(grid, cell, cache=stores / "cache-a"), grid)
-    experiments.record_runs(grid, cache=stores / "cache-a")
+        sparse_study.code_evaluation(stored_runs.load_cell(grid, cell, cache=stores / "cache-a"), grid)
+    stored_runs.record_runs(grid, cache=stores / "cache-a")
     cell = ("atoms", "fit", 32, 0)
-    out = experiments.reproduce_runs(grid, [cell], stores / "fresh", workers=1)
+    out = reproduce.reproduce_runs(grid, [cell], stores / "fresh", workers=1)
     assert out["reproduced"] and "sparse: support_f1" in {r["measure"] for r in out["rows"]}
     assert "sparse: examples_per_second" not in {r["measure"] for r in out["rows"]}  # a timing
     path = evidence.evidence_dir() / evidence.cell_file("tiny_sparse", "book", cell)
     data = json.loads(path.read_text())
     next(e for e in data["evaluations"] if e["what"] == "sparse")["values"]["support_f1"] += 0.5
     path.write_text(json.dumps(data))
-    out = experiments.reproduce_runs(grid, [cell], stores / "fresh-2", workers=1)
+    out = reproduce.reproduce_runs(grid, [cell], stores / "fresh-2", workers=1)
     assert not out["reproduced"]
     assert [r["measure"] for r in out["rows"] if not r["within"]] == ["sparse: support_f1"]
 

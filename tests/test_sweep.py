@@ -16,8 +16,8 @@ import pytest
 
 from vsc_lib.cache import claim, load_run, save_run
 from vsc_lib.config import DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
-from vsc_lib.experiments import Grid, run_grid
-from vsc_lib.sweep import SweepError, _train_one, _with_threads, dask_client, in_workers, train_many
+from vsc_lib.studies import Grid
+from vsc_lib.sweep import SweepError, _train_one, _with_threads, dask_client, in_workers, run_grid, train_many
 from vsc_lib.training import train
 
 BASE = RunConfig(DataConfig("mnist", num_train=256, num_test=64), ModelConfig(kind="vae", latent_dim=4, hidden_dim=16),
@@ -165,7 +165,7 @@ def test_local_workers_keep_glibcs_adaptive_mmap_threshold(monkeypatch):
 
 
 def _loaded() -> tuple[bool, bool]:
-    return "torch" in sys.modules, "vsc_lib.experiments" in sys.modules
+    return "torch" in sys.modules, "vsc_lib.sweep" in sys.modules
 
 
 def test_an_unknown_start_method_is_refused_with_the_choices():

@@ -147,6 +147,32 @@ def test_interrupted_training_resumes_to_the_same_result(synthetic_data, tiny_co
         assert torch.equal(value, resumed.model.state_dict()[key])
 
 
+def test_a_checkpoint_from_before_the_loops_were_one_resumes(synthetic_data, tiny_config, tmp_path):
+    """A one-model checkpoint in the earlier form (``config``, ``history``, ``rng`` with
+    ``shuffle``) is read by the one loop and resumes to the uninterrupted result."""
+    config = tiny_config.replace(train={"num_epochs": 3})
+    reference = train(config, progress=False)
+
+    def interrupt(epoch, row):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, progress=False, checkpoint_dir=tmp_path, on_epoch_end=interrupt)
+    path = tmp_path / "checkpoint.pt"
+    state = torch.load(path, weights_only=True)
+    assert json.loads(state["configs"]) == [config.to_json()]  # the one loop's form, before it is rewritten
+    old = {"config": config.to_json(), "model": state["model"], "optimiser": state["optimiser"],
+           "rng": {"torch": state["rng"]["torch"], "shuffle": state["rng"]["generators"][0]},
+           "history": json.dumps(json.loads(state["histories"])[0]), "epoch": state["epoch"],
+           "elapsed": state["elapsed"]}
+    torch.save(old, path)
+    resumed = train(config, progress=False, checkpoint_dir=tmp_path)
+    assert resumed.meta["resumed_from_epoch"] == 2
+    for key, value in reference.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key])
+
+
 def test_train_or_load_rejects_a_non_config():
     with pytest.raises(TypeError, match="RunConfig"):
         train_or_load({"model": "vsc"})

@@ -119,12 +119,12 @@ def test_adding_a_variant_is_one_class_and_one_registry_entry(monkeypatch):
 
 def test_the_usage_term_spreads_use_over_dimensions_and_leaves_old_hashes_alone():
     from vsc_lib.config import HASHED_WHEN_SET, DataConfig, ModelConfig, RunConfig, TrainConfig, run_name
-    from vsc_lib.experiments import AUTHORS_GRIDS
     from vsc_lib.grouped import check_group
     from vsc_lib.models import Posterior, build_model
+    from vsc_lib.studies import STUDIES
 
     # the first full-size run's name, recorded in results/ before the field existed
-    assert run_name(AUTHORS_GRIDS["paper"].config(("smiley", "authors", 60, 0))) == "smiley-vsc-mlp-j60-9ce18b3c8052"
+    assert run_name(STUDIES["authors"]["paper"].config(("smiley", "authors", 60, 0))) == "smiley-vsc-mlp-j60-9ce18b3c8052"
     plain = RunConfig(DataConfig("mnist"), ModelConfig(latent_dim=4, hidden_dim=8), TrainConfig())
     used = plain.replace(model={"usage_weight": 1.0})
     assert "usage_weight" not in plain.to_json() and '"usage_weight":1.0' in used.to_json()

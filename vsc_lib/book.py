@@ -32,7 +32,7 @@ class Profile:
 
     Attributes:
         name: ``"quick"``, ``"book"`` or ``"paper"``; also the name of the sweep grids the
-            profile's chapters 6-8 use (:func:`vsc_lib.experiments.get_grid`).
+            profile's chapters 6-8 use (:func:`vsc_lib.studies.get_grid`).
         num_train, num_test: subset sizes (``None``: the whole split).
         max_epochs: cap on every run's epochs (``None``: as the chapter asks).
         num_eval: test images used by the heavier analyses.

@@ -7,7 +7,8 @@ from it) in ``evidence/`` at the repository root, one JSON file per run::
     evidence/<study>/<profile>/<dataset>_<family>_j<J>_s<seed>.json   one record per grid cell
     evidence/weights/<run name>.vsc                                    weights of the runs the book decodes with
 
-A run is taken from, in order: the local run cache, the store, training (:func:`vsc_lib.experiments.run_grid`).
+A run is taken from, in order: the local run cache, the store, training
+(:func:`vsc_lib.sweep.run_grid`; the grids' side of the store is :mod:`vsc_lib.stored_runs`).
 A record is used only when the run it names (configuration hash and cache version) is exactly the
 run the current code would train for its cell; otherwise it is *stale*: never used, named in the
 build's output, and the run trains (or, with ``VSC_EVIDENCE=only``, the build fails and lists the

@@ -429,7 +429,7 @@ CLASSIC_METHODS = ("dictionary learning + OMP", "dictionary learning + lasso", "
 
 def gather_codes(grid, cells, load) -> dict:
     """``{cell: code evaluation}`` for ``cells`` of ``grid``, each run from ``load(grid, cell)``
-    (:func:`vsc_lib.experiments.load_cell`)."""
+    (:func:`vsc_lib.stored_runs.load_cell`)."""
     return {cell: code_evaluation(load(grid, cell), grid) for cell in cells}
 
 

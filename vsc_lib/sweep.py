@@ -24,16 +24,18 @@ What reaches the cache, and how it survives faults:
   resumes from the run's last checkpoint (with a shared cache) and finishes it.
 - A task that raises (a run that diverges) is reported with its item (the configuration) as a
   :class:`TaskFailure`; the other tasks go on. Callers decide what to do with failures
-  (:func:`vsc_lib.experiments.run_grid` raises one :class:`SweepError` listing them all, after
+  (:func:`run_grid` raises one :class:`SweepError` listing them all, after
   everything else has finished and been cached).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +43,18 @@ from pathlib import Path
 from distributed.diagnostics.plugin import WorkerPlugin
 from tqdm import tqdm
 
+from . import evidence
+from .cache import has_evaluation
 from .config import RunConfig, run_name
+from .evaluation import Evaluation
+from .grid_evaluation import basic_evaluation, basic_settings
+from .grouped import check_group, train_group_or_load
 from .paths import cache_dir, write_atomic
+from .stored_runs import stored_record, usable_record
+from .studies import evidence_key
+from .studies.grid import Cell, Grid
+from .sweep_result import SweepResult
+from .training import train_or_load
 
 #: the environment variable that points sweeps at an existing Dask scheduler
 SCHEDULER_ENV = "VSC_DASK_SCHEDULER"
@@ -55,7 +67,7 @@ WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THRE
 START_METHODS = ("forkserver", "spawn", "fork")
 #: what the fork server imports once, so that every worker forked from it starts with torch and
 #: the library already loaded (a spawned worker imports them itself: about 1.3 s per cluster here)
-FORKSERVER_PRELOAD = ("distributed", "torch", "vsc_lib.experiments")
+FORKSERVER_PRELOAD = ("distributed", "torch", "vsc_lib.sweep")
 
 
 @dataclass(frozen=True)
@@ -233,8 +245,6 @@ def store_shipped(root: Path, name: str, files: dict[str, bytes]) -> None:
 
 
 def _train_one(config: RunConfig, cache: str, shared: bool = True) -> dict:
-    from .training import train_or_load
-
     if shared:
         run = train_or_load(config, cache=cache, progress=False)
         return {"name": run_name(config), "train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache}
@@ -282,3 +292,156 @@ def failure_report(failures: list[TaskFailure], describe: Callable[[tuple], str]
     lines = [f"{len(failures)} run(s) failed; every other run finished and is in the cache:"]
     lines += [f"  - {describe(f.item)}\n    {f.error}" for f in failures]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# a study's grid on the workers
+
+
+def train_and_evaluate(grid: Grid, cell: Cell, cache: str, shared: bool = True) -> tuple[Cell, dict, dict]:
+    """Train (or load) one cell and evaluate it; with ``shared=False`` (a worker that does not
+    see the client's cache) in a private folder, shipping the run and its evaluation back."""
+    if not shared:
+        with tempfile.TemporaryDirectory(prefix="vsc-worker-") as private:
+            cell, values, info = train_and_evaluate(grid, cell, private)
+            return cell, values, info | {"files": pack_run(Path(private), run_name(grid.config(cell)))}
+    run = train_or_load(grid.config(cell), cache=cache, progress=False)
+    values = basic_evaluation(run, grid, cell[1])
+    return cell, values, {"train_seconds": run.meta["train_seconds"], "from_cache": run.from_cache,
+                          "images_per_second": run.meta.get("images_per_second")}
+
+
+def _work_group(grid: Grid, cells: list[Cell], cache: str) -> list[tuple[Cell, dict, dict]]:
+    """Train the cells (one cell's seeds) as one grouped model (:mod:`vsc_lib.grouped`), then
+    evaluate each as :func:`train_and_evaluate` does."""
+    configs = [grid.config(c) for c in cells]
+    try:
+        check_group(configs)
+    except ValueError:  # not groupable (the learned prior, a conv body): one run at a time
+        return [train_and_evaluate(grid, cell, cache) for cell in cells]
+    trained = {r["name"]: r for r in train_group_or_load(configs, cache=cache, progress=False)}
+    out = []
+    for cell in cells:
+        cell, values, info = train_and_evaluate(grid, cell, cache)
+        summary = trained[run_name(grid.config(cell))]
+        out.append((cell, values, info | {"from_cache": summary["from_cache"], "train_seconds": summary["train_seconds"]}))
+    return out
+
+
+def _group_key(grid: Grid, cell: Cell) -> tuple:
+    """Cells with one key may train as one group: a cell's seeds, and for the fixed-prior VSC the
+    seeds of every family at one (dataset, J) whose runs differ only in alpha (chapter 6's
+    vsc0.5 / vsc0.2 / vsc0.01: nine models per group)."""
+    model = grid.config(cell).model
+    if model.kind == "vsc" and model.prior == "fixed":
+        return cell[0], cell[2], dataclasses.replace(model, alpha=0.5)
+    return cell[:3]
+
+
+def groups_of(grid: Grid, cells: list[Cell]) -> list[list[Cell]]:
+    """The cells split into groups that can train as one (see :func:`_group_key`) when their
+    runs support grouped training (:func:`vsc_lib.grouped.check_group`), else one cell per group;
+    the largest groups first. Dask starts tasks in the order they are submitted, so two workers
+    given chapter 6's nine-model and three-model groups finish together instead of one of them
+    ending the sweep alone with the last large group (measured: 175 s in grid order, 149 s
+    largest first, for the book grid's J = 200 cells in bf16)."""
+    by_key: dict[tuple, list[Cell]] = {}
+    for cell in cells:
+        by_key.setdefault(_group_key(grid, cell), []).append(cell)
+    out = []
+    for members in by_key.values():
+        try:
+            check_group([grid.config(c) for c in members])
+            out.append(members)
+        except ValueError:
+            out.extend([c] for c in members)
+    return sorted(out, key=len, reverse=True)  # stable: groups of one size keep the grid's order
+
+
+def cell_done(grid: Grid, cell: Cell, root: Path) -> bool:
+    """Whether the cell's run and its basic evaluation are both in the cache (then the client
+    reads them itself instead of starting workers)."""
+    config = grid.config(cell)
+    return ((root / run_name(config)).is_dir()
+            and has_evaluation(root, config, "basic", basic_settings(grid, cell[1])))
+
+
+def run_grid(grid: Grid, workers: int = 2, threads: int = 1, cache: Path | str | None = None,
+             progress: bool = True, cells: list[Cell] | None = None, scheduler: str | None = None,
+             shared_cache: bool = True, grouped: bool = False, store: bool = True) -> SweepResult:
+    """Train (or load) and evaluate every cell of ``grid`` (or only ``cells``) on Dask workers
+    (:mod:`vsc_lib.sweep`: ``workers`` local one-thread processes, or the cluster at
+    ``scheduler`` / ``$VSC_DASK_SCHEDULER``; ``shared_cache=False`` when its workers do not see
+    the cache folder).
+
+    Finished runs and evaluations come from the cache (read by this process, no workers
+    started), so an interrupted sweep resumes and a second call only reads. The tqdm bar counts
+    tasks. ``grouped=True`` trains each cell's seeds as one grouped model, and the fixed-prior VSC
+    families of one (dataset, J) that differ only in alpha together (:func:`groups_of`,
+    :mod:`vsc_lib.grouped`; cells it does not support train one run per task; needs a shared cache).
+
+    ``store=False`` ignores the evidence store (reproductions; ``VSC_EVIDENCE=off`` does the same
+    for a whole build).
+
+    Raises:
+        SweepError: some cells failed (a diverging run, say); the message names each one's
+            configuration and error, and every other cell was trained, evaluated and cached.
+    """
+    root = Path(cache) if cache is not None else cache_dir()
+    result = SweepResult(grid)
+    began = time.perf_counter()
+    chosen = grid.cells() if cells is None else [c for c in grid.cells() if c in set(cells)]
+    done = [c for c in chosen if cell_done(grid, c, root)]
+    use_store = store and evidence.mode() != "off"
+    stored = {}
+    for cell in [c for c in chosen if c not in set(done)] if use_store else ():
+        if (record := usable_record(grid, cell)) is not None:
+            stored[cell] = record
+    todo = [(grid, cell, str(root), shared_cache) for cell in chosen if cell not in set(done) and cell not in stored]
+    if todo and use_store and evidence_key(grid) is not None and evidence.mode() == "only":
+        lines = [f"  {c}: " + (f"stale ({found.stale}: {found.stale_reason})" if (found := stored_record(grid, c)).stale
+                               else "not usable from the store") for (_, c, _, _) in todo]
+        raise evidence.StaleEvidenceError(
+            f"VSC_EVIDENCE=only forbids training, but {len(todo)} run(s) of grid {grid.name!r} are not usable from the "
+            "evidence store:\n" + "\n".join(lines) + "\nTrain and record them (python scripts/sweep.py --study ... "
+            "--record), or unset VSC_EVIDENCE to let the build train them.")
+    outputs = [train_and_evaluate(grid, cell, str(root)) for cell in done]
+    result.sources.update({cell: "cache" for cell in done})
+    for cell, record in stored.items():
+        result.records[cell] = record
+        result.sources[cell] = "store"
+        outputs.append((cell, record.evaluation("basic", basic_settings(grid, cell[1])), {"from_cache": True}))
+    failures = []
+    if grouped:
+        if not shared_cache:
+            raise ValueError("grouped=True needs workers that share the cache (shared_cache=True).")
+        tasks = [(grid, members, str(root)) for members in groups_of(grid, [item[1] for item in todo])]
+        desc = f"sweep '{grid.name}' ({len(todo)} runs in {len(tasks)} groups)"
+        for output in in_workers(_work_group, tasks, workers, threads, desc, progress, scheduler, unit="group"):
+            if isinstance(output, TaskFailure):
+                failures.extend(TaskFailure((grid, cell), output.error) for cell in output.item[1])
+            else:
+                outputs.extend(output)
+    else:
+        for output in in_workers(train_and_evaluate, todo, workers, threads, f"sweep '{grid.name}'", progress, scheduler):
+            if isinstance(output, TaskFailure):
+                failures.append(output)
+            else:
+                outputs.append(output)
+    for cell, values, info in outputs:
+        if "files" in info:
+            store_shipped(root, run_name(grid.config(cell)), info["files"])
+        result.evaluations[cell] = Evaluation.from_values(values)
+        result.sources.setdefault(cell, "cache" if info["from_cache"] else "trained")
+        if not info["from_cache"]:
+            result.trained += 1
+            result.train_seconds += info["train_seconds"]
+            if info["images_per_second"]:
+                result.images_per_second.append(info["images_per_second"])
+    result.wall_seconds = time.perf_counter() - began
+    if failures:
+        raise SweepError(failure_report(failures, lambda item: f"{item[1]} ({run_name(item[0].config(item[1]))}): "
+                                                               f"{item[0].config(item[1]).to_json()}"))
+    result.evaluations = {cell: result.evaluations[cell] for cell in chosen}  # grid order
+    result.sources = {cell: result.sources[cell] for cell in chosen}
+    return result

@@ -40,7 +40,7 @@ class Target:
 
 
 def summary_mean(summary, dataset: str, family: str, J: int) -> float:
-    """The mean over seeds in a :func:`vsc_lib.experiments.summarise` table."""
+    """The mean over seeds in a :meth:`vsc_lib.sweep_result.SweepResult.table`."""
     return float(summary.loc[(dataset, family, J), "mean"])
 
 

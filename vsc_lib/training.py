@@ -46,6 +46,7 @@ from .metrics import LossAccumulator, evaluate
 from .models import LatentModel, build_model
 from .paths import cache_dir, write_atomic
 from .provenance import code_fingerprint, cpu_model
+from .stacking import group_models, split_output, ungroup
 
 
 class TrainingDivergedError(RuntimeError):
@@ -159,7 +160,7 @@ def flushed_denormals():
 
 
 def with_flushed_denormals(function):
-    """Run ``function`` inside :func:`flushed_denormals` (the two functions that train use it)."""
+    """Run ``function`` inside :func:`flushed_denormals` (the training loop, :func:`train_models`, uses it)."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -218,21 +219,6 @@ def make_optimiser(model: LatentModel, lr: float) -> torch.optim.Optimizer:
         return torch.optim.Adam(model.parameters(), lr=lr)
 
 
-def _rng_state(generator: torch.Generator) -> dict:
-    state = {"torch": torch.get_rng_state(), "shuffle": generator.get_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict, generator: torch.Generator) -> None:
-    torch.set_rng_state(state["torch"])
-    generator.set_state(state["shuffle"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-@with_flushed_denormals
 def train(
     config: RunConfig,
     data=None,
@@ -241,7 +227,8 @@ def train(
     checkpoint_dir: Path | None = None,
     on_epoch_end: Callable[[int, dict], None] | None = None,
 ) -> TrainedRun:
-    """Train a model from scratch (or resume from ``checkpoint_dir``) and return it.
+    """Train a model from scratch (or resume from ``checkpoint_dir``) and return it: the training
+    loop :func:`train_models` with one model.
 
     Args:
         config: the run configuration.
@@ -252,120 +239,196 @@ def train(
             resumes from it when it matches ``config``.
         on_epoch_end: called with ``(epoch, history_row)`` after each epoch.
     """
+    hook = None if on_epoch_end is None else (lambda epoch, rows: on_epoch_end(epoch, rows[0]))
+    return train_models([config], data, device, progress, checkpoint_dir, hook)[0]
+
+
+def _read_checkpoint(checkpoint: Path | None, device: torch.device) -> dict | None:
+    """A checkpoint's contents, or None when there is none or it cannot be read (then it is kept
+    as ``checkpoint.pt.bad`` and training starts from the beginning). Checkpoints written by the
+    two loops this one replaced (one model: ``config``, ``history``, ``rng``, ``stream``; a group:
+    ``configs``, ``histories``, ``generators``) are read into this loop's form, so a run
+    interrupted before the change resumes."""
+    if checkpoint is None or not checkpoint.is_file():
+        return None
+    try:
+        state = torch.load(checkpoint, map_location=device, weights_only=True)
+    except Exception as error:  # unpickling errors have many types
+        kept = checkpoint.with_suffix(".pt.bad")
+        os.replace(checkpoint, kept)
+        print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
+              "training starts from the beginning.")
+        return None
+    if "config" in state:  # one model, before the loops were one
+        state = state | {"configs": json.dumps([state["config"]]), "histories": json.dumps([json.loads(state["history"])]),
+                         "rng": {"torch": state["rng"]["torch"], "generators": [state["rng"]["shuffle"]]}
+                         | ({"cuda": state["rng"]["cuda"]} if "cuda" in state["rng"] else {}),
+                         "streams": [state["stream"]] if "stream" in state else None}
+    elif "generators" in state:  # a group, before the loops were one
+        state = state | {"rng": {"torch": state["rng"], "generators": state["generators"]}, "streams": None}
+    return state
+
+
+@with_flushed_denormals
+def train_models(
+    configs: list[RunConfig],
+    data=None,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+    checkpoint_dir: Path | None = None,
+    on_epoch_end: Callable[[int, list[dict]], None] | None = None,
+) -> list[TrainedRun]:
+    """The training loop: one model, or several that train as one grouped model
+    (:mod:`vsc_lib.stacking`; :func:`vsc_lib.grouped.check_group` says which may). Each model
+    starts from the weights its seed gives and sees the minibatches its own generator draws, as it
+    would alone; a group's loss is the sum of its members' objectives, so each gets its own gradient.
+
+    Args:
+        configs: the runs; more than one only when they form a group.
+        data: optional ``(train, test)`` datasets; loaded from the first configuration if omitted.
+        device: ``"cpu"``, ``"cuda"``; default: CUDA when present.
+        progress: a tqdm bar over the iterations (with one model's loss terms).
+        checkpoint_dir: if given, a checkpoint is written there after every epoch and training
+            resumes from it when it was written for the same configurations.
+        on_epoch_end: called with ``(epoch, history rows, one per model)`` after each epoch.
+
+    Raises:
+        TrainingDivergedError: the loss became NaN or infinite.
+    """
+    config, groups = configs[0], len(configs)
     device = torch.device(device or default_device())
     check_precision(config.train.precision, device)
     train_set, test_set = data if data is not None else load_run_data(config)
     x_train, x_test = train_set.x.to(device), test_set.x.to(device)
     t = config.train
 
-    torch.manual_seed(t.seed)
-    generator = torch.Generator().manual_seed(t.seed + 1)
-    model = build_model(config.model, config.input_shape).to(device)
-    optimiser = make_optimiser(model, t.lr)
-    history: list[dict] = []
+    models, generators = [], []
+    for c in configs:  # the initial weights and the batch order each run would have alone
+        torch.manual_seed(c.train.seed)
+        generators.append(torch.Generator().manual_seed(c.train.seed + 1))
+        models.append(build_model(c.model, c.input_shape).to(device))
+    net = models[0] if groups == 1 else group_models(models)
+    optimiser = make_optimiser(net, t.lr)
+    histories: list[list[dict]] = [[] for _ in configs]
     start_epoch, elapsed = 0, 0.0
 
     checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
-    state = None
-    if checkpoint is not None and checkpoint.is_file():
-        try:
-            state = torch.load(checkpoint, map_location=device, weights_only=True)
-        except Exception as error:  # unpickling errors have many types
-            kept = checkpoint.with_suffix(".pt.bad")
-            os.replace(checkpoint, kept)
-            print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
-                  "training starts from the beginning.")
+    state = _read_checkpoint(checkpoint, device)
     num_train = x_train.shape[0]
     blocks = t.epoch_iterations is not None  # epochs are blocks of iterations over a batch stream
-    stream = BatchStream(num_train, t.batch_size, t.batch_order, generator) if blocks else None
+    streams = [BatchStream(num_train, t.batch_size, t.batch_order, g) for g in generators] if blocks else None
     if state is not None:
-        if same_config(json.loads(state["config"]), config):
-            model.load_state_dict(state["model"])
+        saved = json.loads(state["configs"])
+        if len(saved) == groups and all(same_config(json.loads(s), c) for s, c in zip(saved, configs, strict=True)):
+            net.load_state_dict(state["model"])
             optimiser.load_state_dict(state["optimiser"])
-            _set_rng_state(state["rng"], generator)
-            if stream is not None:
-                stream.load(state["stream"])
-            history = json.loads(state["history"])
+            torch.set_rng_state(state["rng"]["torch"])
+            for generator, g_state in zip(generators, state["rng"]["generators"], strict=True):
+                generator.set_state(g_state)
+            if "cuda" in state["rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+            if streams is not None:
+                for stream, s_state in zip(streams, state["streams"], strict=True):
+                    stream.load(s_state)
+            histories = json.loads(state["histories"])
             start_epoch, elapsed = state["epoch"] + 1, state["elapsed"]
 
     resumed_from = start_epoch  # 0 for a fresh run; the checkpoint's next epoch for a resumed one
     per_epoch = t.epoch_iterations if blocks else iterations_per_epoch(num_train, t.batch_size)
     total_iterations = per_epoch * t.num_epochs
+    desc = run_name(config) if groups == 1 else f"group of {groups}: {run_name(config)}"
     bar = tqdm(total=total_iterations, initial=start_epoch * per_epoch, disable=not progress,
-               desc=run_name(config), unit="it", mininterval=1.0, dynamic_ncols=True)
+               desc=desc, unit="it", mininterval=1.0, dynamic_ncols=True)
     try:
         for epoch in range(start_epoch, t.num_epochs):
             began = time.perf_counter()
             if t.lr_schedule == "restart" and epoch == t.lr_decay_epoch:
-                optimiser = make_optimiser(model, lr_at(config, epoch))  # fresh moments, as the authors
+                optimiser = make_optimiser(net, lr_at(config, epoch))  # fresh moments, as the authors
             for group in optimiser.param_groups:
                 group["lr"] = lr_at(config, epoch)
-            model.train()
-            accumulator = LossAccumulator()
+            net.train()
+            accumulators = [LossAccumulator() for _ in configs]
             if not blocks:
-                order = (torch.randperm(num_train, generator=generator) if t.batch_order == "shuffled"
-                         else torch.arange(num_train)).to(device)
+                orders = [(torch.randperm(num_train, generator=g) if t.batch_order == "shuffled"
+                           else torch.arange(num_train)).to(device) for g in generators]
             for step in range(per_epoch):
                 iteration = epoch * per_epoch + step
-                model.schedule(iteration, per_epoch, total_iterations)
+                net.schedule(iteration, per_epoch, total_iterations)
                 if blocks:
-                    batch = x_train[stream.next().to(device)]
+                    batches = [x_train[stream.next().to(device)] for stream in streams]
                 else:
-                    batch = x_train[order[step * t.batch_size:(step + 1) * t.batch_size]]
+                    batches = [x_train[order[step * t.batch_size:(step + 1) * t.batch_size]] for order in orders]
+                batch = batches[0] if groups == 1 else torch.cat(batches)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=t.precision == "bf16"):
-                    output = model(batch)
+                    output = net(batch)
                 optimiser.zero_grad(set_to_none=True)
-                output.loss.total.backward()
+                # a group: the sum of the G objectives, so each model gets its own gradient
+                (output.loss.total if groups == 1 else output.loss.total * groups).backward()
                 optimiser.step()
-                accumulator.add(output)
+                for accumulator, part in zip(accumulators, [output] if groups == 1 else split_output(output, groups),
+                                             strict=True):
+                    accumulator.add(part)
                 if step % 50 == 0 or step == per_epoch - 1:
                     total = float(output.loss.total.detach())
                     if not math.isfinite(total):
                         raise TrainingDivergedError(
-                            f"{run_name(config)}: the loss became {total} at epoch {epoch}, "
+                            f"{desc}: the loss became {total} at epoch {epoch}, "
                             f"iteration {step}; lower the learning rate (lr={t.lr}) or check the data."
                         )
-                    if progress:
+                    if progress and groups == 1:
                         bar.set_postfix_str(_postfix(epoch, output), refresh=False)
                 bar.update(1)
-            row = {"epoch": epoch, "lr": lr_at(config, epoch)} | model.schedule_state()
-            row.update({f"train_{k}": v for k, v in accumulator.means().items()})
-            row.update({f"test_{k}": v for k, v in evaluate(model, x_test).items()})
+            if groups > 1:
+                ungroup(net, models)
+            rows = []
+            for model, accumulator, history in zip(models, accumulators, histories, strict=True):
+                row = {"epoch": epoch, "lr": lr_at(config, epoch)} | model.schedule_state()
+                row.update({f"train_{k}": v for k, v in accumulator.means().items()})
+                row.update({f"test_{k}": v for k, v in evaluate(model, x_test).items()})
+                history.append(row)
+                rows.append(row)
             elapsed += time.perf_counter() - began
-            row["seconds"] = elapsed
-            history.append(row)
-            if progress:
+            for row in rows:
+                row["seconds"] = elapsed
+            if progress and groups == 1:
+                row = rows[0]
                 bar.set_postfix_str(
                     f"ep {epoch} train -ELBO {row['train_neg_elbo']:.1f} test -ELBO {row['test_neg_elbo']:.1f}"
-                    + (f" active {row['test_active_hard']:.1f}" if model.has_spikes else ""), refresh=True)
+                    + (f" active {row['test_active_hard']:.1f}" if net.has_spikes else ""), refresh=True)
             if checkpoint is not None:
                 checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                rng = {"torch": torch.get_rng_state(), "generators": [g.get_state() for g in generators]}
+                if torch.cuda.is_available():
+                    rng["cuda"] = torch.cuda.get_rng_state_all()
                 write_atomic(checkpoint, tensor_bytes({
-                    "config": config.to_json(), "model": model.state_dict(),
-                    "optimiser": optimiser.state_dict(), "rng": _rng_state(generator),
-                    "history": json.dumps(history), "epoch": epoch, "elapsed": elapsed,
-                } | ({"stream": stream.state()} if stream is not None else {})))
+                    "configs": json.dumps([c.to_json() for c in configs]), "model": net.state_dict(),
+                    "optimiser": optimiser.state_dict(), "rng": rng, "histories": json.dumps(histories),
+                    "epoch": epoch, "elapsed": elapsed,
+                } | ({"streams": [stream.state() for stream in streams]} if streams is not None else {})))
             if on_epoch_end is not None:
-                on_epoch_end(epoch, row)
+                on_epoch_end(epoch, rows)
     finally:
         bar.close()
 
-    model.eval()
-    model.kl_anneal = 1.0
-    meta = {
-        "resumed_from_epoch": resumed_from,
-        "versions": library_versions(),
-        "device": str(device),
-        "threads": torch.get_num_threads(),
-        "train_seconds": elapsed,
-        "images_per_second": (t.batch_size * total_iterations if blocks else num_train * t.num_epochs)
-        / max(elapsed, 1e-9),
-        "num_parameters": sum(p.numel() for p in model.parameters()),
-        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "cpu": cpu_model(),
-        "code_fingerprint": code_fingerprint(),
-    }
-    return TrainedRun(config=config, model=model, history=history, meta=meta)
+    images = (t.batch_size * total_iterations if blocks else num_train * t.num_epochs) * groups
+    runs = []
+    for c, model, history in zip(configs, models, histories, strict=True):
+        model.eval()
+        model.kl_anneal = 1.0
+        meta = {
+            "resumed_from_epoch": resumed_from,
+            "versions": library_versions(),
+            "device": str(device),
+            "threads": torch.get_num_threads(),
+            "train_seconds": elapsed / groups,
+            "images_per_second": images / max(elapsed, 1e-9),
+            "num_parameters": sum(p.numel() for p in model.parameters()),
+            "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "cpu": cpu_model(),
+            "code_fingerprint": code_fingerprint(),
+        } | ({"grouped_with": groups} if groups > 1 else {})
+        runs.append(TrainedRun(config=c, model=model, history=history, meta=meta))
+    return runs
 
 
 def _postfix(epoch: int, output) -> str:

@@ -8,10 +8,10 @@ planned runs are present and which are missing, and each verdict says what it la
 
 The plan (:func:`planned`):
 
-1. long and narrow (``SIZE_GRIDS["book"]``: 400 units, 200,000 iterations): the recipe at seeds
+1. long and narrow (``GRIDS["book"]``: 400 units, 200,000 iterations): the recipe at seeds
    0, 1, 2; the β-VAE at β ∈ {4, 16, 64}, seed 0; the β with the best block disentanglement on the
    validation images (:func:`choose_beta`) at seeds 1 and 2;
-2. full size (``SIZE_GRIDS["paper"]``: 3,000 units): the recipe at seeds 0, 1, 2 and the chosen β
+2. full size (``GRIDS["paper"]``: 3,000 units): the recipe at seeds 0, 1, 2 and the chosen β
    at seeds 0, 1, 2, plus one β beyond the grid's edge at seed 0 when the choice is at an edge.
 """
 
@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from . import stats
+from .. import stats
+from .authors import QUICK_SETTINGS, SETTINGS, WIDTH
+from .grid import Cell, Grid
 
 VSC = "authors"
 BETAS = ("authors-beta4", "authors-beta16", "authors-beta64")
@@ -35,8 +37,15 @@ MEASURES: dict[str, tuple[str, int]] = {
     "active_per_example": ("on per face", 1), "authors_block_disentanglement": ("block D (authors)", 2),
     "block_disentanglement": ("block D (signed)", 2), "test_neg_elbo": ("−ELBO", 0),
 }
-
-Cell = tuple[str, str, int, int]
+NAME = "size"
+#: the runs at the book's width are the ``book`` grid ("size-long"); the full-size ones are the
+#: same configurations as the authors' ``paper`` grid at J = 60, with one β beyond each edge
+GRIDS: dict[str, Grid] = {
+    "quick": Grid("size-quick", families=("authors", "authors-beta4"), latent_dims=(18,), seeds=(0, 1, 2),
+                  **QUICK_SETTINGS),
+    "book": Grid("size-long", families=(VSC, *BETAS), latent_dims=(J,), seeds=SEEDS, width=WIDTH, **SETTINGS),
+    "paper": Grid("size-full", families=(VSC, *BETAS, *BEYOND.values()), latent_dims=(J,), seeds=SEEDS, **SETTINGS),
+}
 
 
 def choose_beta(values: Mapping[str, float]) -> tuple[str, bool] | None:

@@ -1,6 +1,6 @@
 """A lower bound on the time chapter 7's default grids need on this CPU, from arithmetic alone.
 
-    python research/chapter7_cost_bound.py [--json results/chapter7-cost-bound.json]
+    python benchmarks/cost_bound.py [--json results/chapter7-cost-bound.json]
 
 Counts the matrix-product FLOPs of one training step of every distinct run of the ``authors``
 and ``ablation`` book grids (``torch.utils.flop_counter``: forward, backward and the pseudo-input
@@ -22,11 +22,11 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported as benchmarks.cost_bound
 from grouped import _matmul, _matmul_bf16, rates  # noqa: E402  (the benchmarks' matmul timer)
 
-from vsc_lib.experiments import ABLATION_GRIDS, AUTHORS_GRIDS  # noqa: E402
 from vsc_lib.models import build_model  # noqa: E402
+from vsc_lib.studies import STUDIES
 from vsc_lib.training import flushed_denormals, make_optimiser, native_bf16  # noqa: E402
 
 
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--budget-minutes", type=float, default=45.0)
     args = parser.parse_args()
     configs = {}
-    for grid in (AUTHORS_GRIDS["book"], ABLATION_GRIDS["book"]):
+    for grid in (STUDIES["authors"]["book"], STUDIES["ablation"]["book"]):
         for config in grid.configs().values():
             configs[config.to_json()] = config  # the grids share the recipe's J = 40 runs
     total, per_kind = 0.0, {}

@@ -90,3 +90,20 @@ def test_class_heatmap_labels_classes_and_dimensions():
     ax = _panels(fig)[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b", "c"]
     assert (ax.get_xlabel(), ax.get_title()) == ("latent dimension", "π")
+
+
+def test_varied_conditional_and_prior_rows_label_every_row():
+    import torch
+
+    x, recon = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
+    varied = torch.rand(2, 3, 1, 4, 4)
+    fig = plotting.plot_varied_rows(x, recon, varied, [5, -1], ["seven", "two"], torch.tensor([-1.0, 0.0, 1.0]))
+    axes = _panels(fig)
+    assert [axes[0].get_ylabel(), axes[5].get_ylabel()] == ["seven: dim 5", "two: none on"]
+    assert [ax.get_title() for ax in axes[:5]] == ["input", "recon.", "-1", "+0", "+1"]
+    fig = plotting.plot_conditional_rows(x, torch.rand(2, 4, 1, 4, 4), ["two", "two"])
+    axes = _panels(fig)
+    assert len(axes) == 10 and axes[0].get_ylabel() == "two" and axes[5].get_ylabel() == "two "  # a row each
+    fig = plotting.plot_prior_rows(np.zeros((20, 1, 4, 4)), np.ones((20, 1, 4, 4)))
+    labels = [ax.get_ylabel() for ax in _panels(fig)[::10]]
+    assert labels == ["VSC", "VSC ", "VAE", "VAE "]

@@ -42,44 +42,59 @@ def test_denoise_reading():
     assert other.startswith("The worst denoiser is the AE on MNIST and the VSC on Fashion-MNIST")
 
 
-def test_elbo_reading_orders_the_gaps_by_alpha():
-    facts = {"MNIST": {"vae": {8: 110.0, 32: 100.0, 128: 101.0}, "reproduction_diff": 2.5,
-                       "gaps": {"VSC α=0.5": 1.0, "VSC α=0.2": 3.0, "VSC α=0.01": 9.0}}}
+def _seeds(mean, spread=0.3):
+    """Three seeds around ``mean``."""
+    return [mean - spread, mean + 0.1 * spread, mean + 0.9 * spread]
+
+
+def test_elbo_reading_orders_the_gaps_by_alpha_step_by_step():
+    facts = {"MNIST": {"vae": {8: 110.0, 32: 100.0, 128: 101.0}, "reproduction": _seeds(2.5),
+                       "gaps": {"VSC α=0.5": _seeds(1.0), "VSC α=0.2": _seeds(3.0), "VSC α=0.01": _seeds(9.0)}}}
     text = readings.elbo_reading(facts, 4, 30)
-    assert "lowest at $J = 32$ (100.0 nats)" in text and "the smaller $\\alpha$, the larger the gap" in text
-    assert "differs by +2.5 nats on average (4 epochs here, 30 there)" in text
-    facts["MNIST"]["gaps"]["VSC α=0.01"] = 2.0
-    facts["MNIST"]["reproduction_diff"] = None
+    assert "lowest at $J = 32$ (100.0 nats" in text and "the smaller $\\alpha$, the larger the gap, at every step" in text
+    assert "VSC α=0.01 +9.0 [" in text and "differs by +2.5 [" in text and "(4 epochs here, 30 there)" in text
+    facts["MNIST"]["gaps"]["VSC α=0.01"] = _seeds(2.0)  # below α = 0.2's gap
+    facts["MNIST"]["reproduction"] = []
     text = readings.elbo_reading(facts, 1, 30)
     assert "not ordered by $\\alpha$" in text and "reproduction" not in text
+    facts["MNIST"]["gaps"]["VSC α=0.01"] = [2.0, 4.5, 3.1]  # overlaps α = 0.2 (paired differences straddle 0)
+    assert "no ordering by $\\alpha$ is detected at every step" in readings.elbo_reading(facts, 1, 30)
+    one = {"MNIST": {"vae": {8: 1.0}, "reproduction": [], "gaps": {"VSC α=0.5": [1.0], "VSC α=0.01": [2.0]}}}
+    text = readings.elbo_reading(one, 1, 30)
+    assert "too few seeds to order" in text and "+1.0 (1 seed)" in text
 
 
-def test_iw_reading():
-    assert "looseness of the bound" in readings.iw_reading(1.0, [3.0, 5.0])
-    assert "a deficit of the model" in readings.iw_reading(4.0, [3.0, 2.0])
-    assert "range 2.0 to 3.0" in readings.iw_reading(4.0, [3.0, 2.0])
+def test_iw_reading_compares_each_family_with_the_vae_both_ways():
+    looser = {"MNIST": {"VAE": _seeds(1.0, 0.1), "VSC α=0.5": _seeds(3.0, 0.1), "VSC α=0.01": _seeds(5.0, 0.1)}}
+    assert "so part of VSC's deficit in the bound is looseness" in readings.iw_reading(looser)
+    tighter = {"MNIST": {"VAE": _seeds(4.0, 0.1), "VSC α=0.5": _seeds(3.0, 0.1)}}
+    assert "not looseness of the bound" in readings.iw_reading(tighter)
+    tied = {"MNIST": {"VAE": [3.0, 3.4, 2.9], "VSC α=0.5": [3.1, 3.3, 3.0]}}
+    text = readings.iw_reading(tied)
+    assert "do not show that VSC's bound is looser" in text and "the VAE 3.1 [" in text
+    assert "Too few seeds" in readings.iw_reading({"MNIST": {"VAE": [1.0], "VSC α=0.5": [3.0]}})
 
 
-def test_probe_reading():
-    facts = {"MNIST": {"vae": (80.0, 95.0, 1.2), "vsc": (70.0, 90.0, 85.0, 3.2)}}
-    text = readings.probe_reading(facts, 8, 200, [(70.0, 85.0, 90.0)])
-    assert "a much poorer input" in text and "(reproduction: 85.0 %)" in text and "lie between" in text
-    facts = {"MNIST": {"vsc": (89.0, 90.0, None, 3.2)}}
-    text = readings.probe_reading(facts, 8, 200, [(70.0, 95.0, 90.0)])
-    assert "about as good as the slab means" in text and "not consistently between" in text
-    assert "not consistently between" in readings.probe_reading(facts, 8, 32, [])  # nothing to compare
+def test_probe_reading_compares_codes_paired_and_reads_the_reproduction_with_intervals():
+    facts = {"MNIST": {"vae": (_seeds(80.0), _seeds(95.0), _seeds(1.2, 0.2)),
+                       "vsc": (_seeds(70.0), _seeds(90.0), 85.0, _seeds(3.2, 0.1)),
+                       "between": [(_seeds(70.0), 85.0, _seeds(90.0))]}}
+    text = readings.probe_reading(facts, 8, 200)
+    assert "a much poorer input" in text and "(reproduction: 85.0 %)" in text and "lies between the intervals" in text
+    assert "against the reproduction's VAE at the same $J$ (above it)" in text
+    close = {"MNIST": {"vsc": (_seeds(89.0), _seeds(90.0), None, _seeds(3.2)), "between": [(_seeds(70.0), 95.0, _seeds(90.0))]}}
+    text = readings.probe_reading(close, 8, 200)
+    assert "not much poorer than the slab means" in text and "does not lie between" in text
+    assert "between the intervals" not in readings.probe_reading({"MNIST": {"vsc": close["MNIST"]["vsc"]}}, 8, 32)
+    one = {"MNIST": {"vsc": ([70.0], [90.0], None, [3.0])}}
+    assert "too few seeds to compare the two codes" in readings.probe_reading(one, 8, 200)
+    # the reproduction's comment is a description of the method, never a claim about its numbers
+    assert "so our VAE numbers are higher" not in text and "does not say which" not in text
 
 
 def _active(vsc_low, vsc_mid, vsc_high):
     return {"MNIST": {"VAE": {8: 8.0, 128: 20.0, 200: 20.0}, "VSC α=0.5": {8: 4.0, 128: 64.0, 200: 100.0},
                       "VSC α=0.01": {8: vsc_low, 128: vsc_mid, 200: vsc_high}}}
-
-
-def test_sparsity_reading_flat_or_not():
-    alphas = {"VSC α=0.5": 0.5, "VSC α=0.01": 0.01}
-    assert "VSC leaves the extra dimensions off" in readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas)
-    assert "not flat in this build" in readings.sparsity_reading(_active(2.0, 3.0, 6.0), alphas)
-    assert "not flat in this build" in readings.sparsity_reading(_active(0.1, 0.2, 0.2), alphas)  # nothing on
 
 
 def test_sparsity_reading_tests_the_trend_over_the_whole_range_of_j():
@@ -94,16 +109,28 @@ def test_sparsity_reading_tests_the_trend_over_the_whole_range_of_j():
     assert "no trend over the whole range" in flat and "VSC leaves the extra dimensions off" in flat
     # two points pass (×1.1 between the largest J) but the count grows over the whole range
     growing = readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas, points=points([1.0, 2.0, 3.0, 3.3]))
-    assert "grows with $J$ for at least one of them" in growing and "not flat in this build" in growing
+    assert "grows with $J$ for at least one of them" in growing and "not flat over $J$ in this build" in growing
+    # flat, but nothing on at the largest J
+    dead = readings.sparsity_reading(_active(0.1, 0.2, 0.2), alphas, points=points([0.2, 0.2, 0.2, 0.2]))
+    assert "switch almost nothing on" in dead
+    assert "Too few latent sizes or seeds" in readings.sparsity_reading(_active(2.0, 3.0, 3.3), alphas)
     falling, decided = readings.sparsity_trend(points([4.0, 3.0, 2.0, 1.5]), ["VSC α=0.01"])
     assert "falls" in falling and decided is False
     assert readings.sparsity_trend({"MNIST": {"VSC α=0.01": [(8, 1.0), (8, 2.0)]}}, ["VSC α=0.01"])[1] is None
 
 
-def test_conditional_reading():
-    assert "does carry the class" in readings.conditional_reading({"MNIST": (85.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})
-    text = readings.conditional_reading({"MNIST": (17.0, 95.0), "Fashion-MNIST": (70.0, 80.0)})
-    assert "not borne out" in text and "MNIST: 17 % against 95 %" in text
+def test_conditional_reading_judges_the_share_kept_with_its_interval():
+    kept = {"MNIST": {"kept": 1800, "total": 2000, "real": 95.0}, "Fashion-MNIST": {"kept": 1500, "total": 2000, "real": 80.0}}
+    text = readings.conditional_reading(kept)
+    assert "carries the class" in text and "MNIST: 90 % of 2,000 draws [89, 91] against 95 %" in text
+    lost = {"MNIST": {"kept": 340, "total": 2000, "real": 95.0}}
+    assert "not borne out" in readings.conditional_reading(lost)
+    unsettled = {"MNIST": {"kept": 15, "total": 20, "real": 95.0}}  # 75 % of 20: [53, 89] straddles 76 %
+    assert "neither confirms nor refutes" in readings.conditional_reading(unsettled)
+    low, high = readings.wilson(0, 10)
+    assert low == 0.0 and 0.25 < high < 0.35
+    with pytest.raises(ValueError):
+        readings.wilson(0, 0)
 
 
 def test_prior_reading_quotes_both_datasets():
@@ -113,12 +140,13 @@ def test_prior_reading_quotes_both_datasets():
     assert "uses only 5 of the 200" in text and "(7 for Fashion-MNIST)" in text and "6 %, 80 % and 70 %" in text
 
 
-def test_targets_verdict_counts():
+def test_targets_verdict_counts_met_missed_and_undecided():
     text = readings.targets_verdict([True, False, False, None], "book", 4)
-    assert text.startswith("Of the 3 targets this grid can test, 1 is met and 2 are not.")
-    assert "4-epoch runs of the book grid" in text
+    assert text.startswith("Of the chapter's 4 targets, 1 is met and 2 are missed by the 95 % intervals")
+    assert "(4 epochs); 1 cannot be decided" in text
     text = readings.targets_verdict([True, True], "paper", 30)
-    assert text.startswith("Of the 2 targets this grid can test, 2 are met and 0 are not.") and "epoch runs" not in text
+    assert "2 are met and 0 are missed" in text and "cannot be decided" not in text
+    assert "training budget" not in text  # no explanation by hand
 
 
 def test_control_reading():
@@ -127,9 +155,19 @@ def test_control_reading():
 
 
 def test_har_readings():
-    assert f"+1.0{NB}/ -2.0 nats" in readings.har_elbo_reading([4, 8], {4: 1.0, 8: -2.0}, {"VAE": 8})
-    text = readings.har_probe_reading({"VAE": 70.0, "VSC": 75.0}, 70.4)
-    assert text.startswith("The best code is the **VSC** at 75.0 %") and "VAE: best 70.0 %." in text
+    bounds = {4: ([11.0, 12.1, 13.0], [10.0, 11.0, 12.2]), 8: ([8.0, 9.1, 10.0], [10.0, 11.0, 12.2]),
+              16: ([5.0, 9.0, 7.0], [6.0, 8.0, 7.5])}
+    text = readings.har_elbo_reading([4, 8, 16], bounds, {"VAE": 8})
+    assert "$J$ = 4: +1.0 [" in text and "], worse" in text and "$J$ = 8: -2.0 [" in text and "], better" in text
+    assert "not told apart" in text and "best latent size is 8 for the VAE" in text
+    assert "too few seeds" in readings.har_elbo_reading([4], {4: ([1.0], [2.0])}, {})
+    # chosen on validation: the VSC code is best there, though the VAE's test numbers are higher
+    choices = {"VAE": (8, 80.0, [90.0, 91.0, 92.0]), "VSC (gated)": (16, 84.0, [85.0, 86.0, 85.5])}
+    text = readings.har_probe_reading(choices, 70.0)
+    assert text.startswith("Chosen on the validation volunteers, the best code is the **VSC (gated)** at $J$ = 16")
+    assert "above the probe on the raw windows (70.0 %" in text and "VAE: $J$ = 8 on validation (80.0 %)" in text
+    assert "below the probe" in readings.har_probe_reading({"VAE": (8, 80.0, [60.0, 61.0, 60.5])}, 70.0)
+    assert "not told apart from" in readings.har_probe_reading({"VAE": (8, 80.0, [60.0, 80.0, 70.0])}, 70.0)
     text = readings.har_heatmap_reading(32, 20, 17, 1, 3, {"walking": 18.0}, [4, 8], [3.1, 5.3], [4, 8])
     assert "17 are on only for moving activities" in text and "18.0 (walking)" in text
 

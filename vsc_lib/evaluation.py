@@ -40,7 +40,9 @@ class Evaluation:
     ``abs_corr`` / ``authors_abs_corr``, and the same on the validation split (``val_*``).
 
     Linear probes (test accuracy, %): ``probe_default`` (VAE), ``probe_gated`` and
-    ``probe_slab_mean`` (VSC's two codes); conditional samples: ``cond_kept`` (% of draws whose
+    ``probe_slab_mean`` (VSC's two codes); the same probes scored on the grid's validation split
+    (``val_probe_*``: held-out training examples, what a choice of J or code is made on);
+    conditional samples: ``cond_kept`` (% of draws whose
     class a probe on real codes reads as the input's), ``cond_real`` (that probe on real codes).
     ``eval_seconds``: the evaluation's wall time.
     """
@@ -86,6 +88,9 @@ class Evaluation:
     probe_default: float | None = None
     probe_gated: float | None = None
     probe_slab_mean: float | None = None
+    val_probe_default: float | None = None
+    val_probe_gated: float | None = None
+    val_probe_slab_mean: float | None = None
     cond_kept: float | None = None
     cond_real: float | None = None
 

@@ -97,13 +97,26 @@ def basic_evaluation(run: TrainedRun, grid: Grid, family: str) -> dict:
         if probe:
             kinds = ("gated", "slab_mean") if model.has_spikes else ("default",)
             labels = min(grid.probe_labels, len(train))
+            held = labelled_validation(grid, run.config.data.dataset) if test.factors is None else None
             for kind in kinds:
                 result = metrics.linear_probe(metrics.latent_codes(model, train.x, kind), train.y,
                                               metrics.latent_codes(model, test.x, kind), test.y, num_labels=labels, seed=0)
                 out[f"probe_{kind}"] = 100 * result.accuracy
+                if held is not None:  # the same fitted probe on the held-out examples: what choices read
+                    predicted = result.predict(metrics.latent_codes(model, held[0], kind))
+                    out[f"val_probe_{kind}"] = 100 * float((predicted == held[1]).double().mean())
         return out
 
     return cached_evaluation(run, "basic", basic_settings(grid, family), compute)
+
+
+def labelled_validation(grid: Grid, dataset: str):
+    """``(x, labels)`` of the grid's validation examples (the ``grid.num_validation`` training
+    examples after the first ``grid.num_train``), or None when it holds none out."""
+    if not grid.num_validation:
+        return None
+    full = load_dataset(dataset, "train", subset=grid.num_train + grid.num_validation)
+    return full.x[grid.num_train:], full.y[grid.num_train:]
 
 
 def conditional_class_kept(model, train, test, probe_labels: int, num_inputs: int = 500, draws: int = 4) -> dict:

@@ -124,6 +124,43 @@ def plot_image_rows(rows: dict[str, np.ndarray], columns: list[str] | None = Non
     return fig
 
 
+def _numpy(x) -> np.ndarray:
+    return x.detach().cpu().numpy() if hasattr(x, "detach") else np.asarray(x)
+
+
+def plot_varied_rows(x, recon, varied, dims, names, values) -> Figure:
+    """One row per input: the input, its reconstruction, then the decoded image as its largest
+    active element (dimension ``dims[i]``, -1 when none is on) takes each of ``values``; rows are
+    labelled with the input's class name and the dimension."""
+    x, recon, varied = _numpy(x), _numpy(recon), _numpy(varied)
+    rows = {(f"{name}: dim {int(dim)}" if int(dim) >= 0 else f"{name}: none on"):
+            np.concatenate([x[i:i + 1], recon[i:i + 1], varied[i]])
+            for i, (name, dim) in enumerate(zip(names, dims, strict=True))}
+    return plot_image_rows(rows, ["input", "recon."] + [f"{float(v):+.0f}" for v in values])
+
+
+def plot_conditional_rows(x, draws, names) -> Figure:
+    """One row per input: the input, then its conditional draws (``draws[i]``: (K, ...) images);
+    rows labelled with the input's class name (a repeated name gets a trailing space, so every
+    row keeps its own label)."""
+    x, draws = _numpy(x), _numpy(draws)
+    rows: dict[str, np.ndarray] = {}
+    for i, name in enumerate(names):
+        while name in rows:
+            name += " "
+        rows[name] = np.concatenate([x[i:i + 1], draws[i]])
+    return plot_image_rows(rows, ["input"] + [f"draw {k + 1}" for k in range(draws.shape[1])])
+
+
+def plot_prior_rows(vsc, vae, per_row: int = 10) -> Figure:
+    """Decoded prior samples of VSC (top rows) and of the VAE (bottom rows), ``per_row`` a row."""
+    rows = {}
+    for label, images in (("VSC", _numpy(vsc)), ("VAE", _numpy(vae))):
+        for k in range(0, len(images), per_row):
+            rows[label + " " * (k // per_row)] = images[k:k + per_row]
+    return plot_image_rows(rows)
+
+
 def plot_latent_grid(images: np.ndarray, extent: float, title: str | None = None) -> Figure:
     """A (n, n, H, W) grid of decoded images laid out over a square of latent values [-extent, extent]^2."""
     n, _, h, w = images.shape

@@ -118,6 +118,18 @@ class SweepResult:
         means = {f: self.series(metric, f, dataset) for f in families}
         return {J: max(families, key=lambda f: means[f][J][0]) for J in self.grid.latent_dims}
 
+    def best_on_validation(self, metric: str, family: str, dataset: str | None = None) -> int:
+        """The J with the highest mean over seeds of a validation ``metric`` (``val_*``) for one
+        family: a choice that never looks at the test split.
+
+        Raises:
+            ValueError: ``metric`` is not a validation value.
+        """
+        if not metric.startswith("val_"):
+            raise ValueError(f"best_on_validation() chooses on validation values (val_*), not {metric!r}.")
+        series = self.series(metric, family, dataset)
+        return max(series, key=lambda J: series[J][0])
+
     def best_latent_dims(self) -> dict[tuple[str, str], int]:
         """Per (dataset, family), the latent size with the lowest mean *training-set* bound (model
         selection never looks at the test set)."""

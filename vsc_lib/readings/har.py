@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from .. import stats
 from .text import QUICK_SENTENCE, grid_kind, joined, latent_set, trained_sentence
 
 
@@ -18,10 +19,21 @@ def har_grid_note(grid, trained: int, wall_seconds: float) -> str:
     return note + trained_sentence(trained, wall_seconds)
 
 
-def har_elbo_reading(Js: Sequence[int], vsc_minus_vae: Mapping[int, float], best: Mapping[str, int]) -> str:
-    """``vsc_minus_vae[J]``: VSC's mean −ELBO minus the VAE's; ``best[label]``: best J by the training bound."""
-    return (f"VSC's bound is {joined([vsc_minus_vae[J] for J in Js], '{:+.1f}')} nats per window away from the VAE's at "
-            f"$J$ = {joined(Js)} (positive: worse). By the training bound, the best latent size is "
+def har_elbo_reading(Js: Sequence[int], bounds: Mapping[int, tuple[Sequence[float], Sequence[float]]],
+                     best: Mapping[str, int]) -> str:
+    """``bounds[J]`` = (VSC's test −ELBO per seed, the VAE's per seed), compared paired by seed at
+    each J (:func:`vsc_lib.stats.compare`, positive: VSC worse); ``best[label]``: best J by the
+    training bound."""
+    parts = []
+    for J in Js:
+        c = stats.compare(*bounds[J], paired=len(bounds[J][0]) == len(bounds[J][1]))
+        if c.decision == stats.TOO_FEW:
+            parts.append(f"$J$ = {J}: {c.difference:+.1f} (too few seeds for an interval)")
+            continue
+        word = {stats.ABOVE: "worse", stats.BELOW: "better", stats.NO_DIFFERENCE: "not told apart"}[c.decision]
+        parts.append(f"$J$ = {J}: {c.difference:+.1f} [{c.low:+.1f}, {c.high:+.1f}], {word}")
+    return ("VSC's bound minus the VAE's, nats per window, paired by seed (mean [95 % interval]): " + "; ".join(parts)
+            + ". By the training bound, the best latent size is "
             + ", ".join(f"{j} for the {label}" for label, j in best.items()) + ".")
 
 
@@ -36,8 +48,18 @@ def har_heatmap_reading(num_dims: int, num_used: int, only_moving: int, only_sta
             f"{joined(used)} in total at $J$ = {joined(Js)}.")
 
 
-def har_probe_reading(best_of: Mapping[str, float], raw: float) -> str:
-    """``best_of[code]``: its best accuracy over J (%); ``raw``: the probe on the raw windows (%)."""
-    top = max(best_of, key=best_of.get)
-    return (f"The best code is the **{top}** at {best_of[top]:.1f} % (its best $J$); the probe on the raw windows "
-            f"reaches {raw:.1f} %. " + " ".join(f"{k}: best {v:.1f} %." for k, v in best_of.items() if k != top))
+def har_probe_reading(choices: Mapping[str, tuple[int, float, Sequence[float]]], raw: float) -> str:
+    """Which code classifies the activity best, chosen on the validation volunteers only:
+    ``choices[code]`` = (its J chosen on the validation probe, its mean validation accuracy there
+    (%), its test accuracy per seed at that J (%)); ``raw``: the probe on the raw windows, test (%).
+    The chosen code's test accuracy is read against the raw windows' with its 95 % interval."""
+    top = max(choices, key=lambda code: choices[code][1])
+    J, val, test = choices[top]
+    check = stats.against_target(test, raw)
+    side = {"met": "above", "missed": "below", "not settled": "not told apart from"}[check.verdict]
+    text = (f"Chosen on the validation volunteers, the best code is the **{top}** at $J$ = {J} ({val:.1f} % there). On "
+            f"the test volunteers it reaches {check.interval.format(1)} %, {side} the probe on the raw windows "
+            f"({raw:.1f} %; 95 % interval over seeds). ")
+    others = [f"{code}: $J$ = {j} on validation ({v:.1f} %), {stats.interval(t).format(1)} % on test"
+              for code, (j, v, t) in choices.items() if code != top]
+    return text + ("The others, chosen the same way — " + "; ".join(others) + "." if others else "")

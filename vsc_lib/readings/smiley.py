@@ -438,3 +438,14 @@ def smiley_verdict(tests: Mapping[str, bool | None], holds: bool, effects: Mappi
         text += (f"Switching the latents tied to the hat drew one on {hat[0]:.0f} % of the faces without one, and those "
                  f"of the bow tie on {tie[0]:.0f} %.")
     return text
+
+
+def standard_scores_reading(per_j: Mapping[int, Mapping[str, Mapping[str, Sequence[float]]]], vsc: str,
+                            chosen: Mapping[int, str], names: Mapping[str, str]) -> str:
+    """The field's scores read both ways at each J: ``per_j[J][family][score]`` every seed's value
+    for VSC (``vsc``) and the chosen β-VAE (``chosen[J]``); ``names[score]`` its heading, for each
+    score compared (:func:`vsc_lib.stats.compare`)."""
+    return "\n\n".join(
+        f"At $J$ = {J}: " + " ".join(stats.compare(per_j[J][vsc][k], per_j[J][chosen[J]][k]).sentence("VSC", "the β-VAE", name)
+                                     for k, name in names.items())
+        for J in per_j)

@@ -185,6 +185,8 @@ def test_har_readings():
     assert "above the probe on the raw windows (70.0 %" in text and "VAE: $J$ = 8 on validation (80.0 %)" in text
     assert "below the probe" in readings.har_probe_reading({"VAE": (8, 80.0, [60.0, 61.0, 60.5])}, 70.0)
     assert "not told apart from" in readings.har_probe_reading({"VAE": (8, 80.0, [60.0, 80.0, 70.0])}, 70.0)
+    edge = readings.har_probe_reading(choices, 70.0, [4, 8, 16])
+    assert "at $J$ = 16 (an end of the grid's J)" in edge and "VAE: $J$ = 8 on validation" in edge
     text = readings.har_heatmap_reading(32, 20, 17, 1, 3, {"walking": 18.0}, [4, 8], [3.1, 5.3], [4, 8])
     assert "17 are on only for moving activities" in text and "18.0 (walking)" in text
 

@@ -48,18 +48,25 @@ def har_heatmap_reading(num_dims: int, num_used: int, only_moving: int, only_sta
             f"{joined(used)} in total at $J$ = {joined(Js)}.")
 
 
-def har_probe_reading(choices: Mapping[str, tuple[int, float, Sequence[float]]], raw: float) -> str:
+def har_probe_reading(choices: Mapping[str, tuple[int, float, Sequence[float]]], raw: float,
+                      latent_dims: Sequence[int] = ()) -> str:
     """Which code classifies the activity best, chosen on the validation volunteers only:
     ``choices[code]`` = (its J chosen on the validation probe, its mean validation accuracy there
     (%), its test accuracy per seed at that J (%)); ``raw``: the probe on the raw windows, test (%).
-    The chosen code's test accuracy is read against the raw windows' with its 95 % interval."""
+    The chosen code's test accuracy is read against the raw windows' with its 95 % interval; a J
+    chosen at an end of ``latent_dims`` is reported as such (a larger or smaller J might do better)."""
+    edges = (min(latent_dims), max(latent_dims)) if latent_dims else ()
+
+    def at(J):
+        return f"$J$ = {J}" + (" (an end of the grid's J)" if J in edges else "")
+
     top = max(choices, key=lambda code: choices[code][1])
     J, val, test = choices[top]
     check = stats.against_target(test, raw)
     side = {"met": "above", "missed": "below", "not settled": "not told apart from"}[check.verdict]
-    text = (f"Chosen on the validation volunteers, the best code is the **{top}** at $J$ = {J} ({val:.1f} % there). On "
+    text = (f"Chosen on the validation volunteers, the best code is the **{top}** at {at(J)} ({val:.1f} % there). On "
             f"the test volunteers it reaches {check.interval.format(1)} %, {side} the probe on the raw windows "
             f"({raw:.1f} %; 95 % interval over seeds). ")
-    others = [f"{code}: $J$ = {j} on validation ({v:.1f} %), {stats.interval(t).format(1)} % on test"
+    others = [f"{code}: {at(j)} on validation ({v:.1f} %), {stats.interval(t).format(1)} % on test"
               for code, (j, v, t) in choices.items() if code != top]
     return text + ("The others, chosen the same way — " + "; ".join(others) + "." if others else "")

@@ -153,8 +153,10 @@ def test_conditional_reading_judges_the_share_kept_with_its_interval():
 def test_prior_reading_quotes_both_datasets():
     mnist = dict(prior_on=2.0, post_on=3.0, used=5, any_used=4.0, only_used=90.0, empty=88.0)
     fashion = dict(prior_on=2.0, post_on=3.0, used=7, any_used=6.0, only_used=80.0, empty=70.0)
-    text = readings.prior_reading(0.01, 200, mnist, fashion)
-    assert "uses only 5 of the 200" in text and "(7 for Fashion-MNIST)" in text and "6 %, 80 % and 70 %" in text
+    text = readings.prior_reading(0.01, 200, {"MNIST": mnist, "Fashion-MNIST": fashion})
+    assert "uses only 5 of the 200" in text and "(Fashion-MNIST: 7 dimensions used, 6 %, 80 % and 70 %)" in text
+    one = readings.prior_reading(0.01, 200, {"MNIST": mnist})
+    assert "4 % of prior draws" in one and "Fashion" not in one
 
 
 def test_targets_verdict_counts_met_missed_and_undecided():

@@ -247,21 +247,22 @@ def sparsity_reading(active: Mapping[str, Mapping[str, Mapping[int, float]]], al
     return "\n".join(lines) + "\n\n" + closing
 
 
-def prior_reading(alpha: float, latent_dim: int, mnist: Mapping[str, float], fashion: Mapping[str, float]) -> str:
-    """Prior draws against the encoder's codes; each mapping holds ``prior_on``, ``post_on``,
-    ``used``, ``any_used``, ``only_used`` and ``empty`` (the last three in %)."""
-    f, g = mnist, fashion
+def prior_reading(alpha: float, latent_dim: int, per_dataset: Mapping[str, Mapping[str, float]]) -> str:
+    """Prior draws against the encoder's codes of one model per dataset (``per_dataset[name]``
+    from :func:`vsc_lib.quantitative.prior_usage`: ``prior_on``, ``post_on``, ``used``, and the
+    shares ``any_used``, ``only_used`` and ``empty`` in %). The first dataset is read in full,
+    the others beside it."""
+    (first, f), *others = per_dataset.items()
+    beside = "; ".join(f"{name}: {g['used']:.0f} dimensions used, {g['any_used']:.0f} %, {g['only_used']:.0f} % and "
+                       f"{g['empty']:.0f} %" for name, g in others)
     return (f"With $\\alpha = {alpha:g}$ and $J = {latent_dim}$ a prior draw switches on {f['prior_on']:.1f} dimensions "
-            f"on average and the encoder {f['post_on']:.1f} per MNIST test image, so the two agree on *how many* "
-            f"features an image has. They disagree on *which*: the encoder uses only {f['used']:.0f} of the "
-            f"{latent_dim} dimensions for any MNIST test image ({g['used']:.0f} for Fashion-MNIST), while the prior "
-            f"picks among all of them, so only {f['any_used']:.0f} % of prior draws switch on at least one dimension "
-            f"the decoder was trained with, while {f['only_used']:.0f} % switch on no other dimension, most of them "
-            f"({f['empty']:.0f} % of all draws) because they switch on nothing at all (Fashion-MNIST: "
-            f"{g['any_used']:.0f} %, {g['only_used']:.0f} % and {g['empty']:.0f} %). Most draws therefore decode to "
-            "what the decoder makes of an empty or unfamiliar code, the same faint shape again and again, which is "
-            "what the VSC rows show. This mismatch between a fixed prior and the aggregate posterior is what the "
-            "learned prior of the UAI paper addresses.")
+            f"on average and the encoder {f['post_on']:.1f} per {first} test image. The encoder uses only "
+            f"{f['used']:.0f} of the {latent_dim} dimensions for any {first} test image, while the prior picks among all "
+            f"of them: {f['any_used']:.0f} % of prior draws switch on at least one dimension the decoder was trained "
+            f"with, {f['only_used']:.0f} % switch on no other dimension, and {f['empty']:.0f} % switch on nothing at all"
+            + (f" ({beside})" if beside else "") + ". A draw outside the encoder's dimensions decodes to what the "
+            "decoder makes of a code it never saw; this mismatch between a fixed prior and the aggregate posterior is "
+            "what the learned prior of the UAI paper addresses.")
 
 
 def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:

@@ -40,7 +40,7 @@ from vsc_lib.stored_runs import record_runs
 from vsc_lib.studies import get_grid, parse_cell
 from vsc_lib.sweep import run_grid
 from vsc_lib.sweep_result import CSV_MATRICES
-from vsc_lib.training import block_timing, same_config, train_or_load
+from vsc_lib.training import block_timing, read_checkpoint, same_config, train_or_load
 
 
 def smiley_cell(text: str):
@@ -65,8 +65,8 @@ def progress(config) -> dict:
     checkpoint = root / f"{name}.partial" / "checkpoint.pt"
     if not checkpoint.is_file():
         return {"run": name, "finished": False, "iterations_done": 0}
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    history = json.loads(state["history"])
+    state = read_checkpoint(checkpoint)
+    history = json.loads(state["histories"])[0]
     per_block = config.train.epoch_iterations
     return {"run": name, "finished": False, "iterations_done": (state["epoch"] + 1) * per_block,
             "iterations_total": config.train.num_epochs * per_block, "train_seconds_so_far": state["elapsed"],
@@ -85,8 +85,8 @@ def checkpoint_run(config, root: Path | None = None, scratch: Path | None = None
     checkpoint = Path(root or cache_dir()) / f"{name}.partial" / "checkpoint.pt"
     if not checkpoint.is_file():
         return None
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    if not same_config(json.loads(state["config"]), config):
+    state = read_checkpoint(checkpoint)
+    if not same_config(json.loads(json.loads(state["configs"])[0]), config):
         raise ValueError(f"{checkpoint} was written for another configuration than {name}'s; it is not evaluated.")
     model = build_model(config.model, config.input_shape)
     model.load_state_dict(state["model"])
@@ -96,7 +96,7 @@ def checkpoint_run(config, root: Path | None = None, scratch: Path | None = None
     meta = {"model_sha256": f"checkpoint-epoch-{state['epoch']}", "train_seconds": state["elapsed"],
             "checkpoint_epoch": state["epoch"], "iterations": iterations}
     scratch = Path(scratch or tempfile.mkdtemp(prefix="vsc-checkpoint-eval-"))
-    return TrainedRun(config=config, model=model, history=json.loads(state["history"]), meta=meta,
+    return TrainedRun(config=config, model=model, history=json.loads(state["histories"])[0], meta=meta,
                       path=scratch / name)
 
 

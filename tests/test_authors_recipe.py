@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 
@@ -236,7 +237,7 @@ def test_block_training_resumes_exactly(tmp_path):
     short = RunConfig(config.data, config.model, dataclasses.replace(config.train, num_epochs=3))
     train(short, data=_data(), progress=False, checkpoint_dir=tmp_path)
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
-    state["config"] = config.to_json()  # pretend the longer run was stopped after its third block
+    state["configs"] = json.dumps([config.to_json()])  # pretend the longer run was stopped after its third block
     torch.save(state, tmp_path / "checkpoint.pt")
     resumed = train(config, data=_data(), progress=False, checkpoint_dir=tmp_path)
     for key, value in whole.model.state_dict().items():

@@ -41,7 +41,7 @@ def test_a_checkpoint_is_evaluated_as_its_model_never_under_the_runs_cache_entry
     partial = tmp_path / f"{run_name(config)}.partial"
     trained = train(short, data=data, progress=False, checkpoint_dir=partial)
     state = torch.load(partial / "checkpoint.pt", weights_only=True)
-    state["config"] = config.to_json()  # as if the three-block run had been stopped after two blocks
+    state["configs"] = json.dumps([config.to_json()])  # as if the three-block run had been stopped after two blocks
     torch.save(state, partial / "checkpoint.pt")
     run = checkpoint_run(config, root=tmp_path, scratch=tmp_path / "scratch")
     assert run.meta["iterations"] == 8 and run.meta["checkpoint_epoch"] == 1 and len(run.history) == 2

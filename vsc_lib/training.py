@@ -243,12 +243,14 @@ def train(
     return train_models([config], data, device, progress, checkpoint_dir, hook)[0]
 
 
-def _read_checkpoint(checkpoint: Path | None, device: torch.device) -> dict | None:
-    """A checkpoint's contents, or None when there is none or it cannot be read (then it is kept
-    as ``checkpoint.pt.bad`` and training starts from the beginning). Checkpoints written by the
-    two loops this one replaced (one model: ``config``, ``history``, ``rng``, ``stream``; a group:
-    ``configs``, ``histories``, ``generators``) are read into this loop's form, so a run
-    interrupted before the change resumes."""
+def read_checkpoint(checkpoint: Path | None, device: torch.device | str = "cpu") -> dict | None:
+    """A checkpoint's contents in the training loop's form (``configs`` and ``histories``: JSON
+    lists, one entry per model; ``model``, ``optimiser``, ``rng`` with ``torch`` and
+    ``generators``, ``streams``, ``epoch``, ``elapsed``), or None when there is none or it cannot
+    be read (then it is kept as ``checkpoint.pt.bad`` and training starts from the beginning).
+    Checkpoints written by the two loops this one replaced (one model: ``config``, ``history``,
+    ``rng`` with ``shuffle``, ``stream``; a group: ``rng`` the global state, ``generators``) are
+    read into this form, so a run interrupted before the change resumes."""
     if checkpoint is None or not checkpoint.is_file():
         return None
     try:
@@ -259,7 +261,7 @@ def _read_checkpoint(checkpoint: Path | None, device: torch.device) -> dict | No
         print(f"{checkpoint} could not be read ({type(error).__name__}); it was kept as {kept} and "
               "training starts from the beginning.")
         return None
-    if "config" in state:  # one model, before the loops were one
+    if "configs" not in state:  # one model, before the loops were one
         state = state | {"configs": json.dumps([state["config"]]), "histories": json.dumps([json.loads(state["history"])]),
                          "rng": {"torch": state["rng"]["torch"], "generators": [state["rng"]["shuffle"]]}
                          | ({"cuda": state["rng"]["cuda"]} if "cuda" in state["rng"] else {}),
@@ -313,7 +315,7 @@ def train_models(
     start_epoch, elapsed = 0, 0.0
 
     checkpoint = None if checkpoint_dir is None else Path(checkpoint_dir) / "checkpoint.pt"
-    state = _read_checkpoint(checkpoint, device)
+    state = read_checkpoint(checkpoint, device)
     num_train = x_train.shape[0]
     blocks = t.epoch_iterations is not None  # epochs are blocks of iterations over a batch stream
     streams = [BatchStream(num_train, t.batch_size, t.batch_order, g) for g in generators] if blocks else None

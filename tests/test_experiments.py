@@ -17,7 +17,7 @@ from vsc_lib.evaluation import Evaluation
 from vsc_lib.families import family_alpha
 from vsc_lib.readings import NBSP as NB
 from vsc_lib.reference import REPRODUCTION_ACCURACY, REPRODUCTION_NEG_ELBO
-from vsc_lib.studies import STUDIES, Grid, get_grid
+from vsc_lib.studies import STUDIES, Grid, authors, get_grid
 from vsc_lib.sweep import run_grid
 from vsc_lib.sweep_result import SweepResult
 
@@ -68,7 +68,11 @@ def test_every_study_has_the_three_profiles_and_valid_runs():
         assert set(grids) == {"quick", "book", "paper"}, study
         for grid in grids.values():
             assert len({c.to_json() for c in grid.configs().values()}) == grid.size
-        assert grids["quick"].size <= grids["book"].size <= grids["paper"].size
+        # what a build trains grows with the profile (chapter 7's book grid holds every beta, of which a
+        # build trains each on one seed and the chosen one on the others: vsc_lib.studies.authors.cells_for)
+        trained = {name: len(authors.cells_for(g, dict.fromkeys(g.latent_dims, g.families[1])))
+                   if (study, name) == ("authors", "book") else g.size for name, g in grids.items()}
+        assert trained["quick"] <= trained["book"] <= trained["paper"], study
         quick = grids["quick"]
         if quick.recipe:  # a recipe grid counts iterations
             train = quick.config(quick.cells()[0]).train

@@ -13,6 +13,7 @@ from tests.test_experiments import evaluation
 from vsc_lib import readings, smiley_study
 from vsc_lib.analysis import GroupSwitch, SpikeGroups
 from vsc_lib.config import ModelConfig
+from vsc_lib.families import family_label
 from vsc_lib.models import build_model
 from vsc_lib.studies import Grid
 from vsc_lib.sweep_result import SweepResult
@@ -38,7 +39,7 @@ def test_the_main_table_marks_the_beta_chosen_on_validation_and_the_claim_gets_e
     assert chosen == {18: "authors-beta4", 40: "authors-beta4"}
     table = smiley_study.main_table(result, chosen)
     chosen_rows = [r for r in table.index if "(chosen)" in r[1]]
-    assert len(chosen_rows) == 2 and all("β" in r[1] for r in chosen_rows) and len(table) == 6
+    assert len(chosen_rows) == 2 and all("β" in r[1] for r in chosen_rows) and len(table) == 4  # VSC + chosen per J
     vsc, d_seeds, used = smiley_study.claim_inputs(result, chosen)
     assert d_seeds[40] == (pytest.approx([0.5, 0.51, 0.52]), pytest.approx([0.45, 0.46, 0.47]))
     assert [J for J, _ in sorted(used)] == [18] * 3 + [40] * 3
@@ -145,3 +146,41 @@ def test_full_size_without_runs_is_empty_and_with_runs_compares_and_draws_histor
     assert len(out["comparisons"]) == 1 and "400 units" in out["comparisons"][0]
     assert set(out["panels"]["test −ELBO"]) == {"full size, J=60, seed 0", "reduced size, J=60, seed 0"}
     assert out["spans"]["spike-only phase"] == (0.0, 0.25) and out["marks"] == {}
+
+
+def test_beta_is_chosen_on_the_choice_seed_and_an_end_of_the_grid_is_flagged():
+    betas = ("authors-beta1", "authors-beta4", "authors-beta16")
+    grid = Grid("c", ("smiley",), ("authors", *betas), (18, 40), (0, 1, 2), num_epochs=1, recipe="smiley")
+    # seed 0 prefers beta 4 at J = 18 and beta 16 (an end) at J = 40; seed 1 would prefer beta 1
+    val = {(18, "authors-beta1"): 0.2, (18, "authors-beta4"): 0.5, (18, "authors-beta16"): 0.3,
+           (40, "authors-beta1"): 0.2, (40, "authors-beta4"): 0.3, (40, "authors-beta16"): 0.6}
+    evaluations = {c: evaluation(val_authors_block_disentanglement=val.get((c[2], c[1]), 0.0) if c[3] == 0
+                                 else (0.9 if c[1] == "authors-beta1" else 0.1))
+                   for c in grid.cells()}
+    result = SweepResult(grid, evaluations=evaluations)
+    choice = smiley_study.choose_beta(result, seed=0)
+    assert choice == {18: ("authors-beta4", False), 40: ("authors-beta16", True)}
+    assert smiley_study.choose_beta(result, seed=1)[18] == ("authors-beta1", True)
+    table = smiley_study.choice_table(result)
+    assert list(table.columns) == ["J=18", "J=40"] and table.loc[family_label("authors-beta4"), "J=18"] == 0.5
+    missing = SweepResult(grid, evaluations={c: e for c, e in evaluations.items() if c != ("smiley", "authors-beta4", 40, 0)})
+    with pytest.raises(ValueError, match="authors-beta4 has no validation score on seed 0 at J = 40"):
+        smiley_study.choose_beta(missing)
+    note = readings.beta_choice_note(choice, betas, 0)
+    assert "chosen among {1, 4, 16} on the validation images of seed 0: 4 at $J$ = 18, 16 at $J$ = 40 (an end" in note
+    assert "may not be the best one" in note
+    assert "may not be the best" not in readings.beta_choice_note({18: ("authors-beta4", False)}, betas, 0)
+
+
+def test_a_build_trains_every_beta_on_the_choice_seed_and_only_the_chosen_one_on_the_others():
+    from vsc_lib.studies import STUDIES, authors
+
+    grid = STUDIES["authors"]["book"]
+    assert [f.rsplit("beta", 1)[-1] for f in grid.families[1:]] == ["1", "2", "4", "8", "16", "32", "64"]
+    first = authors.cells_for(grid)
+    assert len(first) == 3 * 3 + 7 * 3  # VSC on every seed, every beta on seed 0
+    both = authors.cells_for(grid, {18: "authors-beta8", 40: "authors-beta1", 60: "authors-beta64"})
+    extra = [c for c in both if c not in first]
+    assert sorted(extra) == sorted(("smiley", f, J, s) for J, f in ((18, "authors-beta8"), (40, "authors-beta1"),
+                                                                    (60, "authors-beta64")) for s in (1, 2))
+    assert both == [c for c in grid.cells() if c in set(both)]  # grid order

@@ -58,11 +58,41 @@ def detector_agreement(x: torch.Tensor, labels: torch.Tensor) -> float:
     return float(100 * (smiley.detect_groups(x.numpy()) == present_groups(labels)).mean(0).min())
 
 
-def main_table(result: SweepResult, chosen: Mapping[int, str]) -> pd.DataFrame:
-    """Mean ± sd over seeds of :data:`COLUMNS`, one row per (J, family), the chosen β marked."""
+def choose_beta(result: SweepResult, seed: int = 0) -> dict[int, tuple[str, bool]]:
+    """Per J, the β family with the highest validation block disentanglement
+    (:data:`CHOICE_MEASURE`) on ``seed``, and whether it lies at an end of the grid's β (the
+    grid's families in increasing β): the test images are never looked at.
+
+    Raises:
+        ValueError: some β has no run on ``seed`` at some J (the choice is made on all or none).
+    """
     betas = [f for f in result.grid.families if f != VSC]
+    out = {}
+    for J in result.grid.latent_dims:
+        values = {}
+        for f in betas:
+            evaluation = result.evaluations.get(("smiley", f, J, seed))
+            if evaluation is None or evaluation.as_dict().get(CHOICE_MEASURE) is None:
+                raise ValueError(f"choose_beta: {f} has no validation score on seed {seed} at J = {J}; "
+                                 "train every β on that seed first (vsc_lib.studies.authors.cells_for).")
+            values[f] = evaluation.as_dict()[CHOICE_MEASURE]
+        best = max(betas, key=lambda f: values[f])
+        out[J] = (best, best in (betas[0], betas[-1]))
+    return out
+
+
+def choice_table(result: SweepResult, seed: int = 0) -> pd.DataFrame:
+    """Every β's validation block disentanglement on ``seed`` at each J (what the choice reads)."""
+    betas = [f for f in result.grid.families if f != VSC]
+    return pd.DataFrame({f"J={J}": {family_label(f): round(result.evaluations[("smiley", f, J, seed)].as_dict()
+                                                           [CHOICE_MEASURE], 3) for f in betas}
+                         for J in result.grid.latent_dims})
+
+
+def main_table(result: SweepResult, chosen: Mapping[int, str]) -> pd.DataFrame:
+    """Mean ± sd over seeds of :data:`COLUMNS`: per J, the recipe's VSC and the chosen β-VAE."""
     rows = {(f"J={J}", family_label(f) + (" (chosen)" if f == chosen[J] else "")): (f, J)
-            for J in result.grid.latent_dims for f in [VSC, *betas]}
+            for J in result.grid.latent_dims for f in (VSC, chosen[J])}
     return result.mean_sd(rows, COLUMNS)
 
 

@@ -449,3 +449,19 @@ def standard_scores_reading(per_j: Mapping[int, Mapping[str, Mapping[str, Sequen
         f"At $J$ = {J}: " + " ".join(stats.compare(per_j[J][vsc][k], per_j[J][chosen[J]][k]).sentence("VSC", "the β-VAE", name)
                                      for k, name in names.items())
         for J in per_j)
+
+
+def beta_choice_note(chosen: Mapping[int, tuple[str, bool]], betas: Sequence[str], seed: int) -> str:
+    """Which β the validation images chose at each J (``chosen[J] = (family, at an end)``) among
+    ``betas`` on ``seed``, saying when a choice lies at an end of the grid (a β beyond it might
+    do better, so the comparison with it may flatter VSC)."""
+    def value(f):
+        return f.rsplit("beta", 1)[-1]
+
+    parts = [f"{value(f)} at $J$ = {J}" + (" (an end of the grid)" if edge else "") for J, (f, edge) in chosen.items()]
+    text = (f"β was chosen among {{{', '.join(value(b) for b in betas)}}} on the validation images of seed {seed}: "
+            + ", ".join(parts) + ". Only the chosen β is trained on the other seeds.")
+    if any(edge for _, edge in chosen.values()):
+        text += (" A choice at an end of the grid means a β beyond it might score higher, so the β-VAE compared with "
+                 "VSC there may not be the best one.")
+    return text

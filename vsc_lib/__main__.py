@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     encode_cmd.add_argument("--code", default="default", help="VSC: default (gated), slab_mean or expected")
     args = parser.parse_args(argv)
 
-    from . import fit
+    from . import fit  # after parsing: --help answers without importing torch
 
     try:
         x = _read(args.data, args.key)

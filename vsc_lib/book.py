@@ -81,7 +81,7 @@ def glue_figure(name: str, fig) -> None:
     from IPython.display import Image
     from myst_nb import glue
 
-    from .plotting import figure_png
+    from .plotting import figure_png  # not at the top: a profile lookup must not import matplotlib
 
     glue(name, Image(data=figure_png(fig), format="png"), display=False)
 

@@ -32,6 +32,8 @@ import torch
 
 from . import atoms, evidence, metrics, sparse_coding, stats
 from .cache import cached_evaluation
+from .config import ModelConfig
+from .models import build_model
 from .paths import cache_dir, write_atomic
 from .provenance import code_fingerprint, cpu_model, git_commit
 from .training import load_run_data
@@ -344,9 +346,6 @@ def encoding_speed(input_dim: int, latent_dim: int, num_atoms: int, k: int, hidd
     given size (batches of 1,000) against OMP with ``k`` non-zeros over ``num_atoms`` unit-norm
     atoms (scikit-learn's SparseCoder), in this process, best of ``repeats``; and their ratio."""
     from sklearn.decomposition import SparseCoder
-
-    from .config import ModelConfig
-    from .models import build_model
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((num, input_dim)).astype(np.float32)

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..integrity import DataIntegrityError, DataSourceError, digest, verify
+from . import Split  # defined before the package imports its dataset modules
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
@@ -167,8 +168,6 @@ class IdxFiles:
     def read(self, split: str, root: Path):
         """The whole split: (N, 1, 28, 28) uint8 pixels (the dataset's ``scale`` 255 maps them to
         [0, 1]) and int64 labels."""
-        from . import Split
-
         folder = self.check(root)
         prefix = "train" if split == "train" else "t10k"
         images = torch.from_numpy(read_idx(folder / f"{prefix}-images-idx3-ubyte").copy())

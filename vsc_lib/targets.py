@@ -119,7 +119,7 @@ def targets_frame(targets: Sequence[Target]):
 def mean_sd_table(summary, names: Mapping[str, str], families: Sequence[str], latent_dims: Sequence[int],
                   label: Callable[[str], str], reference: Mapping[tuple[str, str], Mapping[int, float]] | None = None,
                   digits: int = 1, row_names=("dataset", "model", "source")):
-    """Rows (dataset, model, "ours") of "mean ± sd" per J from a ``summarise`` table and, where
+    """Rows (dataset, model, "ours") of "mean ± sd" per J from a :meth:`vsc_lib.sweep_result.SweepResult.table` and, where
     ``reference`` has published values for (dataset, family), a row (dataset, model,
     "reproduction"); a J without a value reads "–"."""
     import pandas as pd

@@ -159,27 +159,16 @@ def test_run_grid_can_train_each_cells_seeds_as_one_group(tmp_path):
     assert again.trained == 0 and again.evaluations == result.evaluations
 
 
-def test_an_interrupted_group_resumes_from_its_checkpoint_to_the_same_weights(tmp_path):
-    configs = _configs("vae", (0, 1))
-    configs = [c.replace(train={"num_epochs": 3}) for c in configs]
-    whole = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
-
-    def interrupt(epoch):
-        if epoch == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path, on_epoch_end=interrupt)
-    resumed = grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path)
-    for a, b in zip(whole, resumed, strict=True):
-        assert b.meta["resumed_from_epoch"] == 2 and len(b.history) == 3
-        for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
-            assert torch.allclose(x, y, atol=1e-6)
+def _earlier_form(path):
+    """Rewrite a group checkpoint in the form the group loop wrote before the loops were one
+    (``rng`` the global state, ``generators`` beside it)."""
+    state = torch.load(path, weights_only=True)
+    old = {k: state[k] for k in ("configs", "model", "optimiser", "histories", "epoch", "elapsed")}
+    torch.save(old | {"rng": state["rng"]["torch"], "generators": state["rng"]["generators"]}, path)
 
 
-def test_a_group_checkpoint_from_before_the_loops_were_one_resumes(tmp_path):
-    """A group checkpoint in the earlier form (``rng`` the global state, ``generators`` beside it)
-    is read by the one loop and resumes to the uninterrupted weights."""
+@pytest.mark.parametrize("earlier", [False, True], ids=["as-written", "earlier-form"])
+def test_an_interrupted_group_resumes_from_its_checkpoint_to_the_same_weights(tmp_path, earlier):
     configs = [c.replace(train={"num_epochs": 3}) for c in _configs("vae", (0, 1))]
     whole = grouped.train_group(configs, data=DATA, device="cpu", progress=False)
 
@@ -189,14 +178,11 @@ def test_a_group_checkpoint_from_before_the_loops_were_one_resumes(tmp_path):
 
     with pytest.raises(KeyboardInterrupt):
         grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path, on_epoch_end=interrupt)
-    path = tmp_path / "checkpoint.pt"
-    state = torch.load(path, weights_only=True)
-    old = {k: state[k] for k in ("configs", "model", "optimiser", "histories", "epoch", "elapsed")}
-    old |= {"rng": state["rng"]["torch"], "generators": state["rng"]["generators"]}
-    torch.save(old, path)
+    if earlier:
+        _earlier_form(tmp_path / "checkpoint.pt")
     resumed = grouped.train_group(configs, data=DATA, device="cpu", progress=False, checkpoint_dir=tmp_path)
     for a, b in zip(whole, resumed, strict=True):
-        assert b.meta["resumed_from_epoch"] == 2 and b.meta["grouped_with"] == 2
+        assert b.meta["resumed_from_epoch"] == 2 and len(b.history) == 3 and b.meta["grouped_with"] == 2
         for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
             assert torch.allclose(x, y, atol=1e-6)
 
